@@ -1,0 +1,1 @@
+"""Local runtime: starts and stops the real Kafka, PostgreSQL and Redis as private instances."""
