@@ -29,7 +29,9 @@ def _env_float(name: str, default: float) -> float:
 class Settings:
     """Everything a Tessera process needs to find its peers."""
 
-    home: Path = field(default_factory=lambda: Path(_env("TESSERA_HOME", str(PROJECT_ROOT / ".tessera"))))
+    home: Path = field(
+        default_factory=lambda: Path(_env("TESSERA_HOME", str(PROJECT_ROOT / ".tessera")))
+    )
     kafka_port: int = field(default_factory=lambda: _env_int("TESSERA_KAFKA_PORT", 19092))
     kafka_controller_port: int = field(
         default_factory=lambda: _env_int("TESSERA_KAFKA_CONTROLLER_PORT", 19093)
@@ -40,6 +42,7 @@ class Settings:
     redis_port: int = field(default_factory=lambda: _env_int("TESSERA_REDIS_PORT", 16379))
     ingress_port: int = field(default_factory=lambda: _env_int("TESSERA_INGRESS_PORT", 18080))
     ops_port: int = field(default_factory=lambda: _env_int("TESSERA_OPS_PORT", 18081))
+    topic_prefix: str = field(default_factory=lambda: _env("TESSERA_TOPIC_PREFIX", ""))
     topic_partitions: int = field(default_factory=lambda: _env_int("TESSERA_TOPIC_PARTITIONS", 12))
     commit_interval_s: float = field(
         default_factory=lambda: _env_float("TESSERA_COMMIT_INTERVAL_S", 0.1)
@@ -47,12 +50,19 @@ class Settings:
     hold_ttl_s: int = field(default_factory=lambda: _env_int("TESSERA_HOLD_TTL_S", 600))
     step_timeout_s: int = field(default_factory=lambda: _env_int("TESSERA_STEP_TIMEOUT_S", 30))
     gateway: str = field(default_factory=lambda: _env("TESSERA_GATEWAY", "simulated"))
+    gateway_url: str = field(
+        default_factory=lambda: _env("TESSERA_GATEWAY_URL", "http://127.0.0.1:18090")
+    )
     stripe_api_base: str = field(
         default_factory=lambda: _env("TESSERA_STRIPE_API_BASE", "http://127.0.0.1:12111")
     )
     stripe_api_key: str = field(
         default_factory=lambda: _env("TESSERA_STRIPE_API_KEY", "sk_test_123")
     )
+
+    def topic(self, name: str) -> str:
+        """The broker-side name of a registry topic (tests isolate themselves by prefix)."""
+        return self.topic_prefix + name
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -67,9 +77,7 @@ class Settings:
         override = os.environ.get(f"TESSERA_PG_DSN_{service.upper()}")
         if override:
             return override
-        return (
-            f"postgresql://{self.postgres_user}@127.0.0.1:{self.postgres_port}/tessera_{service}"
-        )
+        return f"postgresql://{self.postgres_user}@127.0.0.1:{self.postgres_port}/tessera_{service}"
 
     @property
     def run_dir(self) -> Path:

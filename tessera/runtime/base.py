@@ -96,7 +96,14 @@ def pid_alive(pid: int) -> bool:
         return False
 
 
-def spawn(argv: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | None = None) -> int:
+# Popen objects of the background processes we started: held so they are not collected
+# (and warned about) while the process deliberately outlives the call that started it.
+_BACKGROUND: list[subprocess.Popen[bytes]] = []
+
+
+def spawn(
+    argv: list[str], log_file: Path, pid_file: Path, env: dict[str, str] | None = None
+) -> int:
     """Start a detached background process and record its pid."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +116,7 @@ def spawn(argv: list[str], log_file: Path, pid_file: Path, env: dict[str, str] |
             start_new_session=True,
             env={**os.environ, **(env or {})},
         )
+    _BACKGROUND.append(proc)
     pid_file.write_text(str(proc.pid))
     return proc.pid
 
@@ -132,6 +140,8 @@ def terminate(pid_file: Path, timeout_s: float = 20.0) -> bool:
         except ProcessLookupError:
             pass
     pid_file.unlink(missing_ok=True)
+    for proc in _BACKGROUND:
+        proc.poll()  # reap our own children so they don't linger as zombies
     return True
 
 

@@ -44,10 +44,7 @@ class Migration:
     version: int
     name: str
     path: Path
-
-    @property
-    def sql(self) -> bytes:
-        return self.path.read_bytes()
+    sql: bytes
 
     @property
     def checksum(self) -> str:
@@ -66,7 +63,7 @@ def discover(directory: Path) -> list[Migration]:
         version = int(match.group(1))
         if version in found:
             raise MigrationError(f"{path}: version {version} also used by {found[version].path}")
-        found[version] = Migration(version, path.stem, path)
+        found[version] = Migration(version, path.stem, path, path.read_bytes())
     return [found[v] for v in sorted(found)]
 
 
@@ -81,15 +78,15 @@ def migrate_database(dsn: str, directory: Path) -> list[str]:
         conn.execute(_BOOKKEEPING)
         rows = conn.execute("SELECT version, name, checksum FROM schema_migrations").fetchall()
         done = {version: (name, checksum) for version, name, checksum in rows}
+        # Verify all of history before changing anything.
         for migration in migrations:
-            if migration.version in done:
-                name, checksum = done[migration.version]
-                if checksum != migration.checksum:
-                    raise MigrationError(
-                        f"{migration.path} changed after it was applied as {name!r} "
-                        "(checksum differs); never edit an applied migration, add a new one"
-                    )
-                continue
+            if migration.version in done and done[migration.version][1] != migration.checksum:
+                raise MigrationError(
+                    f"{migration.path} changed after it was applied as "
+                    f"{done[migration.version][0]!r} (checksum differs); never edit an applied "
+                    "migration, add a new one"
+                )
+        for migration in (m for m in migrations if m.version not in done):
             try:
                 with conn.transaction():
                     # No parameters, so psycopg sends the file as one multi-statement query.
@@ -105,9 +102,7 @@ def migrate_database(dsn: str, directory: Path) -> list[str]:
     return applied
 
 
-def apply_migrations(
-    settings: Settings, root: Path = MIGRATIONS_ROOT
-) -> dict[str, list[str]]:
+def apply_migrations(settings: Settings, root: Path = MIGRATIONS_ROOT) -> dict[str, list[str]]:
     """Migrate every service database; the migration names applied, per service."""
     return {
         service: migrate_database(settings.postgres_dsn(service), root / service)

@@ -1,27 +1,31 @@
-"""Installing the Debian packages a component needs, when they are missing."""
+"""Debian packages the local runtime installs when they are missing."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 from .exceptions import RuntimeSetupError
 
+_UPDATED = False
 
-def apt_install(package: str, why: str) -> None:
-    """`apt-get install -y package`, or a RuntimeSetupError that says what to run by hand."""
-    hint = f"{why}. Install it with: sudo apt-get install -y {package}"
+
+def apt_install(packages: list[str], why: str) -> None:
+    global _UPDATED
     if shutil.which("apt-get") is None:
-        raise RuntimeSetupError(f"{hint} (apt-get not found: install {package} another way)")
-    if os.geteuid() != 0:
-        raise RuntimeSetupError(f"{hint} (not running as root, so Tessera will not do it)")
-    # Noninteractive: a debconf prompt would hang `tessera up` forever.
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"], ["apt-get", "install", "-y", package]):
-        result = subprocess.run(  # noqa: S603 - fixed argv
-            argv, env=env, capture_output=True, text=True, check=False
+        raise RuntimeSetupError(f"{why}: install {' '.join(packages)} with your package manager.")
+    if not _UPDATED:
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)  # noqa: S603, S607
+        _UPDATED = True
+    result = subprocess.run(  # noqa: S603, S607 - package names are ours
+        ["apt-get", "install", "-y", "-qq", *packages],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
+    if result.returncode != 0:
+        raise RuntimeSetupError(
+            f"{why}, but `apt-get install {' '.join(packages)}` failed "
+            f"(exit {result.returncode}); run it by hand as root.\n{result.stderr[-1500:]}"
         )
-        if result.returncode != 0:
-            tail = (result.stderr or result.stdout).strip()[-2000:]
-            raise RuntimeSetupError(f"{hint}\n`{' '.join(argv)}` failed:\n{tail}")

@@ -1,0 +1,46 @@
+# Tessera developer entry points (README.md names them).
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: install up down status test test-unit lint fmt bench clean
+
+# Everything a fresh machine needs: uv, the locked venv, Java + Kafka jars, Postgres, Redis.
+install: .venv/.synced
+	$(UV) run tessera install
+
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] || python3 -m pip install --quiet --user "uv==$(UV_VERSION)" || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+	@touch $@
+
+up: install
+	$(UV) run tessera up
+
+down:
+	@if [ -x .venv/bin/tessera ]; then $(UV) run tessera down; else echo "nothing to stop (no venv)"; fi
+
+status: .venv/.synced
+	$(UV) run tessera status
+
+# The whole suite on the real stack; the test session starts Kafka/Postgres/Redis if needed.
+test: install
+	$(UV) run pytest $(PYTEST_ARGS)
+
+# Pure tests only: no Kafka, Postgres or Redis.
+test-unit: .venv/.synced
+	$(UV) run pytest -m "not stack" $(PYTEST_ARGS)
+
+lint: .venv/.synced
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+fmt: .venv/.synced
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+clean: down
+	rm -rf .tessera .venv deploy/kafka/libs

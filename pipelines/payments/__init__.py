@@ -1,0 +1,1 @@
+"""The payment stage: the worker that turns payment-commands into gateway calls."""

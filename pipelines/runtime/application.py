@@ -1,0 +1,153 @@
+"""A Tessera stream processor on quixstreams: typed in, typed out, exactly-once.
+
+Per input record, in this order:
+1. Decode the value with the source topic's msgspec decoder; a record that does not
+   decode, fails validation or has a newer schema version becomes a dead letter.
+2. Call the pure handler with the key's state store and the decoded message.
+3. Route each output message to its topic and key (outputs.route) with the trace
+   headers of the input, in one Kafka transaction with the state changelog and the
+   consumer offsets (processing_guarantee="exactly-once").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+import quixstreams.internal_producer as _quix_producer
+from quixstreams import Application, message_context
+from quixstreams.models import Serializer
+
+from schemas.base import SCHEMA_VERSION, now_ms
+from schemas.topics import TopicSpec, declared_topics
+from state_stores.base import KeyValueStore
+from tessera.config import Settings
+
+from . import metrics
+from .dead_letters import dead_letter
+from .outputs import Headers, Outbound, route
+from .store import PASSTHROUGH_OPTIONS, QuixStateStore
+
+logger = logging.getLogger(__name__)
+
+# librdkafka lacks KIP-890's epoch bump: retrying a transaction commit that timed out can
+# let a later commit carry stale writes. One attempt, then the app fails and the runner
+# builds a new Application (a new producer) -- see run_processor.
+_quix_producer._ABORT_RETRY_ATTEMPTS = 1  # noqa: SLF001
+
+Handler = Callable[[KeyValueStore, Any, int], Iterable[Any]]
+PROPAGATED_HEADERS = ("traceparent", "tracestate", "x-correlation-id")
+
+
+class _OutboundValue(Serializer):
+    def __call__(self, value: Outbound, ctx: Any) -> bytes:
+        return value.value
+
+
+class _OutboundKey(Serializer):
+    def __call__(self, value: str, ctx: Any) -> bytes:
+        return value.encode()
+
+
+def build_application(settings: Settings, role: str) -> Application:
+    return Application(
+        broker_address=settings.kafka_bootstrap,
+        consumer_group=settings.topic(f"tessera-{role}"),
+        processing_guarantee="exactly-once",
+        commit_interval=settings.commit_interval_s,
+        auto_offset_reset="earliest",
+        auto_create_topics=True,
+        state_dir=str(settings.data_dir / "state" / settings.topic_prefix / role),
+        rocksdb_options=PASSTHROUGH_OPTIONS,
+        consumer_extra_config={"fetch.wait.max.ms": 20, "log_level": 3},
+        producer_extra_config={"linger.ms": 2, "log_level": 3},
+        loglevel="WARNING",
+    )
+
+
+def decode_or_dead_letter(
+    spec: TopicSpec, key: str, value: bytes, headers: Headers
+) -> tuple[Any | None, Outbound | None]:
+    assert spec.decoder is not None, spec.name
+    try:
+        message = spec.decoder.decode(value)
+    except msgspec.ValidationError as exc:
+        return None, dead_letter(spec.name, key, value, "INVALID", str(exc), headers)
+    except msgspec.DecodeError as exc:
+        return None, dead_letter(spec.name, key, value, "UNDECODABLE", str(exc), headers)
+    if message.schema_version > SCHEMA_VERSION:
+        reason = f"schema_version {message.schema_version} > supported {SCHEMA_VERSION}"
+        return None, dead_letter(spec.name, key, value, "UNSUPPORTED_VERSION", reason, headers)
+    return message, None
+
+
+def make_step(
+    role: str, inputs: dict[str, TopicSpec], handler: Handler
+) -> Callable[..., list[Outbound]]:
+    def step(value: bytes, key: Any, _timestamp: int, headers: Any, state: Any) -> list[Outbound]:
+        started = time.perf_counter()
+        broker_topic = message_context().topic
+        spec = inputs[broker_topic]
+        key_text = key.decode() if isinstance(key, bytes) else str(key or "")
+        carried = [(k, v) for k, v in (headers or ()) if k in PROPAGATED_HEADERS]
+        message, rejected = decode_or_dead_letter(spec, key_text, value, carried)
+        if rejected is not None:
+            metrics.DEAD_LETTERS.labels(role, spec.name, rejected.headers[0][1].decode()).inc()
+            logger.warning(
+                "dead-lettered record",
+                extra={"topic": spec.name, "key": key_text, "reason": rejected.headers[0][1]},
+            )
+            return [rejected]
+        outputs = [
+            out if isinstance(out, Outbound) else route(out, carried)
+            for out in handler(QuixStateStore(state), message, now_ms())
+        ]
+        metrics.PROCESSED.labels(role, spec.name, type(message).__name__).inc()
+        metrics.PROCESSING_SECONDS.labels(role).observe(time.perf_counter() - started)
+        return outputs
+
+    return step
+
+
+def run_processor(settings: Settings, role: str, inputs: list[TopicSpec], handler: Handler) -> None:
+    """Run until stopped; a failed transaction commit rebuilds the Application."""
+    while True:
+        app = build_application(settings, role)
+        wire(app, settings, role, inputs, handler)
+        try:
+            app.run()
+            return
+        except _quix_producer.KafkaProducerTransactionCommitFailed:
+            metrics.ERRORS.labels(role, "transaction_commit").inc()
+            logger.exception("transaction commit failed; recreating the producer")
+
+
+def wire(
+    app: Application, settings: Settings, role: str, inputs: list[TopicSpec], handler: Handler
+) -> None:
+    by_broker_name = {settings.topic(spec.name): spec for spec in inputs}
+    out_topics = {
+        spec.name: app.topic(
+            settings.topic(spec.name),
+            key_serializer=_OutboundKey(),
+            value_serializer=_OutboundValue(),
+        )
+        for spec in declared_topics()
+    }
+    frames = [
+        app.dataframe(app.topic(name, key_deserializer="bytes", value_deserializer="bytes"))
+        for name in by_broker_name
+    ]
+    sdf = frames[0]
+    for other in frames[1:]:
+        sdf = sdf.concat(other)
+    sdf = sdf.apply(
+        make_step(role, by_broker_name, handler), stateful=True, metadata=True, expand=True
+    )
+    sdf = sdf.set_headers(lambda value, _key, _ts, _headers: value.headers)
+    sdf.to_topic(
+        lambda value, _key, _ts, _headers: out_topics[value.topic], key=lambda value: value.key
+    )

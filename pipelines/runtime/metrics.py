@@ -1,0 +1,32 @@
+"""Prometheus metrics every pipeline process exposes on its metrics port."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+PROCESSED = Counter(
+    "tessera_pipeline_messages_total",
+    "Input records processed, by pipeline, topic and message type.",
+    ["pipeline", "topic", "type"],
+)
+DEAD_LETTERS = Counter(
+    "tessera_pipeline_dead_letters_total",
+    "Input records sent to a dead-letter topic, by reason.",
+    ["pipeline", "topic", "reason"],
+)
+ERRORS = Counter(
+    "tessera_pipeline_errors_total",
+    "Errors a pipeline survived (logged with context), by kind.",
+    ["pipeline", "kind"],
+)
+PROCESSING_SECONDS = Histogram(
+    "tessera_pipeline_processing_seconds",
+    "Time to handle one input record (decode, decide, route).",
+    ["pipeline"],
+    buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25),
+)
+
+
+def serve(port: int) -> None:
+    """Serve /metrics; the port answering is also the process's liveness signal."""
+    start_http_server(port, addr="127.0.0.1")

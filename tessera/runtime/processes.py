@@ -1,0 +1,95 @@
+"""Tessera's own long-running processes (pipelines, sinks, ingress), run in the background.
+
+Each process serves Prometheus metrics on its own port; the port answering is its
+liveness signal, and `tessera status` reads it.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.request
+from dataclasses import dataclass
+
+from tessera.config import Settings
+
+from .base import Component, Health, read_pid, spawn, terminate
+
+
+@dataclass(frozen=True)
+class Role:
+    """A process `tessera run ROLE` starts; `metrics_offset` is added to the ops port."""
+
+    name: str
+    entry: str
+    metrics_offset: int
+    http_port_setting: str | None = None
+
+
+# Start order: the timer service first (others schedule into it), then the pipelines.
+ROLES: tuple[Role, ...] = (
+    Role("timers", "pipelines.timers.app:main", metrics_offset=1),
+    Role("inventory", "pipelines.inventory.app:main", metrics_offset=2),
+    Role("saga", "pipelines.saga.app:main", metrics_offset=3),
+    Role("payment", "pipelines.payments.app:main", metrics_offset=4),
+)
+
+
+class ProcessComponent(Component):
+    def __init__(self, settings: Settings, role: Role) -> None:
+        super().__init__(settings)
+        self.role = role
+        self.name = role.name
+
+    @property
+    def metrics_port(self) -> int:
+        return metrics_port_of(self.settings, self.role)
+
+    def ensure_installed(self) -> None:
+        return None
+
+    def start(self) -> None:
+        self.start_detached()
+        self.wait_healthy(timeout_s=90)
+
+    def start_detached(self) -> None:
+        if read_pid(self.pid_file) is not None:
+            return
+        spawn(
+            [sys.executable, "-m", "tessera.cli", "run", self.role.name],
+            self.log_file,
+            self.pid_file,
+        )
+
+    def stop(self) -> None:
+        terminate(self.pid_file, timeout_s=20)
+
+    def health(self) -> Health:
+        if read_pid(self.pid_file) is None:
+            return Health(self.name, "stopped", "not running")
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - our own loopback port
+                f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2
+            ) as response:
+                response.read(1)
+        except OSError as exc:
+            return Health(self.name, "unhealthy", f"metrics port not answering: {exc}")
+        return Health(self.name, "healthy", f"pid {read_pid(self.pid_file)}")
+
+    def endpoints(self) -> dict[str, str]:
+        return {f"metrics.{self.name}": f"http://127.0.0.1:{self.metrics_port}/metrics"}
+
+
+def metrics_port_of(settings: Settings, role: Role) -> int:
+    return settings.ops_port + role.metrics_offset
+
+
+def tessera_processes(settings: Settings) -> list[ProcessComponent]:
+    return [ProcessComponent(settings, role) for role in ROLES]
+
+
+def find_role(name: str) -> Role:
+    for role in ROLES:
+        if role.name == name:
+            return role
+    known = ", ".join(r.name for r in ROLES) or "none yet"
+    raise SystemExit(f"unknown role {name!r}; known roles: {known}")
