@@ -71,7 +71,8 @@ def build_application(settings: Settings, role: str) -> Application:
 def decode_or_dead_letter(
     spec: TopicSpec, key: str, value: bytes, headers: Headers
 ) -> tuple[Any | None, Outbound | None]:
-    assert spec.decoder is not None, spec.name
+    if spec.decoder is None:
+        raise LookupError(f"{spec.name} has no decoder: it is not an input topic")
     try:
         message = spec.decoder.decode(value)
     except msgspec.ValidationError as exc:

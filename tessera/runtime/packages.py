@@ -18,7 +18,7 @@ def apt_install(packages: list[str], why: str) -> None:
         subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)  # noqa: S603, S607
         _UPDATED = True
     result = subprocess.run(  # noqa: S603, S607 - package names are ours
-        ["apt-get", "install", "-y", "-qq", *packages],
+        ["apt-get", "install", "-y", "-qq", *packages],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
