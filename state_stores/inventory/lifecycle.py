@@ -56,26 +56,26 @@ def release(
     out: Outbox,
 ) -> Change:
     """Give stock back whether held or already sold; anything else is acknowledged with 0."""
-    change: Change = UNCHANGED
-    released = 0
+    moved: tuple[ItemLedger, Reservation] | None = None
     if ledger is not None and reservation is not None:
-        if reservation.status == "HELD":
-            change = _move(ledger, reservation, "RELEASED", held=-1)
-        elif reservation.status == "CONFIRMED":
-            change = _move(ledger, reservation, "RELEASED", sold=-1)
-        released = reservation.quantity if change is not UNCHANGED else 0
+        match reservation.status:
+            case "HELD":
+                moved = _move(ledger, reservation, "RELEASED", held=-1)
+            case "CONFIRMED":
+                moved = _move(ledger, reservation, "RELEASED", sold=-1)
     out.emit(
         ReservationReleased(
             **out.envelope(),
             item_id=command.item_id,
             booking_id=command.booking_id,
-            quantity=released,
+            quantity=0 if moved is None else moved[1].quantity,
             reason=command.reason,
         )
     )
-    if change is not UNCHANGED:
-        out.emit(snapshot(out, *change))
-    return change
+    if moved is None:
+        return UNCHANGED
+    out.emit(snapshot(out, *moved))
+    return moved
 
 
 def expire(
