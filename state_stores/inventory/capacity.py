@@ -23,7 +23,9 @@ def set_capacity(ledger: ItemLedger | None, command: SetCapacity, out: Outbox) -
             version=ledger.version + 1,
         )
     elif refusal is None and command.price is not None:
-        updated = ItemLedger(item_id=command.item_id, capacity=command.capacity, price=command.price)
+        updated = ItemLedger(
+            item_id=command.item_id, capacity=command.capacity, price=command.price
+        )
     else:
         # A new item cannot be sold without a price: every reservation's amount derives from it.
         _refuse(out, ledger, command, refusal or "PRICE_REQUIRED")

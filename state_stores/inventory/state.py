@@ -19,8 +19,12 @@ from ..codec import decode_state, encode_state
 
 ReservationStatus = Literal["HELD", "CONFIRMED", "RELEASED", "EXPIRED", "REJECTED"]
 # Why a reservation or confirmation was refused; the first three are FailureReason values.
-RejectionReason = Literal["SOLD_OUT", "UNKNOWN_ITEM", "INVALID_QUANTITY", "HOLD_EXPIRED", "NOT_HELD"]
-CapacityRejection = Literal["PRICE_REQUIRED", "BELOW_COMMITTED", "NEGATIVE_CAPACITY", "INVALID_PRICE"]
+RejectionReason = Literal[
+    "SOLD_OUT", "UNKNOWN_ITEM", "INVALID_QUANTITY", "HOLD_EXPIRED", "NOT_HELD"
+]
+CapacityRejection = Literal[
+    "PRICE_REQUIRED", "BELOW_COMMITTED", "NEGATIVE_CAPACITY", "INVALID_PRICE"
+]
 
 LEDGER_KEY = "ledger"
 

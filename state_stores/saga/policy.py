@@ -39,7 +39,7 @@ class SagaPolicy:
         outage spreads its retries instead of hitting the recovered gateway in lockstep.
         """
         exponent = min(max(attempt, 1) - 1, 32)
-        capped = min(self.retry_backoff_base_ms * 2**exponent, self.retry_backoff_max_ms)
+        capped = min(self.retry_backoff_base_ms << exponent, self.retry_backoff_max_ms)
         digest = hashlib.blake2b(f"{booking_id}:{attempt}".encode(), digest_size=2).digest()
         fraction = int.from_bytes(digest, "big") / 0xFFFF
         return capped // 2 + round(capped / 2 * fraction)

@@ -22,7 +22,12 @@ Phase = Literal[
     "FAILED",
 ]
 Compensation = Literal["RELEASE_INVENTORY", "VOID_PAYMENT", "REFUND_PAYMENT"]
-ForwardStep = Literal["RESERVE_INVENTORY", "AUTHORIZE_PAYMENT", "CONFIRM_BOOKING", "CAPTURE_PAYMENT"]
+ForwardStep = Literal[
+    "RESERVE_INVENTORY", "AUTHORIZE_PAYMENT", "CONFIRM_BOOKING", "CAPTURE_PAYMENT"
+]
+# Steps retried with the same idempotency key after PaymentFailed, until they succeed
+# (capture: up to SagaPolicy.max_capture_attempts).
+RetriedStep = Literal["CAPTURE_PAYMENT", "VOID_PAYMENT", "REFUND_PAYMENT"]
 StepName = ForwardStep | Compensation | Literal["NOTIFY", "CANCEL_BOOKING"]
 
 STEP_OF_PHASE: dict[Phase, ForwardStep] = {

@@ -58,6 +58,7 @@ class ProcessComponent(Component):
             [sys.executable, "-m", "tessera.cli", "run", self.role.name],
             self.log_file,
             self.pid_file,
+            env=self.settings.to_env(),
         )
 
     def stop(self) -> None:

@@ -80,23 +80,28 @@ class CircuitBreaker:
             self._outcomes.clear()
             self._move(BreakerState.CLOSED)
         elif self._state is BreakerState.CLOSED:
-            self._outcomes.append(False)
+            self._record(failed=False)
 
     def record_failure(self) -> None:
         if self._state is BreakerState.HALF_OPEN:
             self._trial_in_flight = False
             self._open()
         elif self._state is BreakerState.CLOSED:
-            self._outcomes.append(True)
-            if (
-                len(self._outcomes) >= self.config.min_calls
-                and self.failure_share >= self.config.failure_rate
-            ):
-                self._open()
+            self._record(failed=True)
 
     def abandon(self) -> None:
         """A permitted call ended with no verdict (cancelled); free the half-open trial."""
         self._trial_in_flight = False
+
+    def _record(self, *, failed: bool) -> None:
+        # Judged after every call, not only failures: the success that completes
+        # `min_calls` can be the one that reveals a failing majority.
+        self._outcomes.append(failed)
+        if (
+            len(self._outcomes) >= self.config.min_calls
+            and self.failure_share >= self.config.failure_rate
+        ):
+            self._open()
 
     def _open(self) -> None:
         self._opened_at = self._clock()

@@ -22,7 +22,7 @@ def build_gateway(
 
     simulated: the fields of `SimulatedGatewayConfig` (latency_ms, failure_rate, ...).
     simulated-http: base_url, timeout_s, max_connections.
-    stripe: the fields of `StripeGatewayConfig` (api_key, api_base, timeout_s, ...).
+    stripe: the fields of `StripeGatewayConfig` (api_key, base_url, timeout_s, ...).
     """
     inner: PaymentGateway
     try:

@@ -38,6 +38,9 @@ class PaymentLedger:
     effects: dict[str, Counter[str]] = field(default_factory=dict)
     _replies: dict[str, tuple[tuple[Any, ...], GatewayResult]] = field(default_factory=dict)
 
+    def has_reply(self, key: str) -> bool:
+        return key in self._replies
+
     def execute(
         self, key: str, fingerprint: tuple[Any, ...], apply: Callable[[], GatewayResult]
     ) -> GatewayResult:

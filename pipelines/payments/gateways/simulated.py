@@ -83,8 +83,10 @@ class SimulatedGateway(PaymentGateway):
         idempotency_key: str,
     ) -> GatewayResult:
         behaviour, code = TEST_PAYMENT_METHODS.get(payment_method, ("unknown", None))
-        if behaviour == "hang":
-            await asyncio.sleep(HANG_S)
+        # pm_card_timeout is the ambiguous timeout: the first call authorizes and never
+        # answers; a replay with the same idempotency key gets the stored outcome, so a
+        # void after the timeout can find the payment (as with Stripe's idempotent replay).
+        hang_after = behaviour == "hang" and not self.ledger.has_reply(idempotency_key)
         if behaviour == "error":
             return GatewayResult("FAILED", retryable=True, detail="HTTP 500")
         ref = f"sim_pi_{self._rng.getrandbits(96):024x}"
@@ -99,7 +101,11 @@ class SimulatedGateway(PaymentGateway):
 
         extra_ms = self.config.slow_ms if behaviour == "slow" else 0.0
         fingerprint = ("AUTHORIZE", booking_id, amount_minor, currency, payment_method)
-        return await self._execute("AUTHORIZE", idempotency_key, fingerprint, apply, extra_ms)
+        result = await self._execute("AUTHORIZE", idempotency_key, fingerprint, apply, extra_ms)
+        if hang_after:
+            SIM_FAULTS.labels("timeout").inc()
+            await asyncio.sleep(HANG_S)
+        return result
 
     async def capture(
         self, *, gateway_ref: str, amount_minor: int, idempotency_key: str

@@ -13,6 +13,7 @@ a `GatewayResult` body with 200 (succeeded), 402 (declined), 400 (refused) or 50
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -67,6 +68,7 @@ class SimulatorApp:
 
     def __init__(self, gateway: SimulatedGateway) -> None:
         self.gateway = gateway
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -82,9 +84,33 @@ class SimulatorApp:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        # A hanging answer (pm_card_timeout, injected timeouts) ends when its client gives
+        # up, so chaos runs do not pile up hour-long sleeps in the server.
+        handler = asyncio.ensure_future(self._handle(scope, body))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        self.in_flight += 1
+        try:
+            await asyncio.wait({handler, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.in_flight -= 1
+            for task in (handler, gone):
+                task.cancel()
+        if handler.cancelled() or not handler.done():
+            return
+        status, payload = handler.result()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": msgspec.json.encode(payload)})
+
+    async def _handle(self, scope: Scope, body: bytes) -> tuple[int, Any]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            status, payload = await self._route(scope["method"], scope["path"], headers, body)
+            return await self._route(scope["method"], scope["path"], headers, body)
         except Exception as exc:
             record_error(
                 log,
@@ -94,22 +120,13 @@ class SimulatorApp:
                 detail=repr(exc),
                 level=logging.ERROR,
             )
-            status, payload = 500, GatewayResult("FAILED", retryable=True, detail="HTTP 500")
-        content = msgspec.json.encode(payload)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": content})
+            return 500, GatewayResult("FAILED", retryable=True, detail="HTTP 500")
 
     async def _route(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, Any]:
         if method == "GET" and path == "/healthz":
-            return 200, {"ok": True}
+            return 200, {"ok": True, "in_flight": self.in_flight}
         if method == "GET" and path == "/_audit":
             return 200, self.gateway.audit()
         if method == "GET" and path.startswith("/v1/status/"):
@@ -129,6 +146,11 @@ class SimulatorApp:
         if result.outcome == "FAILED":
             return (500 if result.retryable else 400), result
         return _STATUS_BY_OUTCOME[result.outcome], result
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def create_app() -> SimulatorApp:

@@ -99,8 +99,12 @@ class HttpSimulatedGateway(PaymentGateway):
 
     async def audit(self) -> dict[str, dict[str, Any]]:
         """The simulator's ledger report (see `SimulatedGateway.audit`)."""
-        response = await self._client.get("/_audit")
-        response.raise_for_status()
+        try:
+            response = await self._client.get("/_audit")
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            self._error("AUDIT", "unavailable", repr(exc))
+            raise GatewayUnavailableError(f"audit: {type(exc).__name__}") from exc
         return msgspec.json.decode(response.content, type=dict[str, dict[str, Any]])
 
     async def close(self) -> None:

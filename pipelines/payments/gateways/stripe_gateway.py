@@ -8,7 +8,6 @@ idempotency key, and the SDK's own retries are off so retries happen in one plac
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import stripe
 from .base import GatewayResult, PaymentGateway, PaymentState
 from .exceptions import GatewayRequestError, GatewayUnavailableError
 from .metrics import record_error
+from .stripe_transport import StripeHttpxClient
 
 log = logging.getLogger(__name__)
 
@@ -37,41 +37,10 @@ _NOT_AUTHORIZED = {"requires_action": "authentication_required", "canceled": "ca
 @dataclass(frozen=True)
 class StripeGatewayConfig:
     api_key: str = field(repr=False)
-    api_base: str = stripe.DEFAULT_API_BASE
+    base_url: str = stripe.DEFAULT_API_BASE
     timeout_s: float = 30.0
     max_connections: int = 64
     stripe_version: str | None = None
-
-
-class _HttpxClient(stripe.HTTPClient):
-    """The SDK's async transport over a pooled httpx client we own.
-
-    Replaces `stripe.HTTPXClient`, which sends the form body as `data=<str>`: httpx 0.28
-    deprecates that, and the SDK turns the warning (an error under `-W error`) into an
-    APIConnectionError. Owning the client also lets tests hook and mock the transport.
-    """
-
-    name = "httpx"
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        super().__init__()
-        self._client = client
-
-    async def request_async(
-        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        try:
-            response = await self._client.request(method, url, headers=headers, content=post_data)
-        except httpx.HTTPError as exc:
-            message = f"network error: {type(exc).__name__}"
-            raise stripe.APIConnectionError(message, should_retry=True) from exc
-        return response.content, response.status_code, response.headers
-
-    def sleep_async(self, secs: float) -> Any:
-        return asyncio.sleep(secs)
-
-    async def close_async(self) -> None:
-        await self._client.aclose()
 
 
 class StripeGateway(PaymentGateway):
@@ -84,7 +53,7 @@ class StripeGateway(PaymentGateway):
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: Mapping[str, list[Any]] | None = None,
     ) -> None:
-        self._http = _HttpxClient(
+        self._http = StripeHttpxClient(
             httpx.AsyncClient(
                 timeout=config.timeout_s,
                 limits=httpx.Limits(
@@ -97,7 +66,7 @@ class StripeGateway(PaymentGateway):
         )
         self._stripe = stripe.StripeClient(
             config.api_key,
-            base_addresses={"api": config.api_base},
+            base_addresses={"api": config.base_url},
             http_client=self._http,
             max_network_retries=0,
             stripe_version=config.stripe_version,

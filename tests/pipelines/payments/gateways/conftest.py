@@ -95,7 +95,10 @@ def stripe_mock_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail(f"stripe-mock install failed:\n{done.stdout}\n{done.stderr}")
     port = free_port()
     log_path = tmp_path_factory.mktemp("stripe-mock") / "stripe-mock.log"
-    proc = start_process([str(binary), "-http-addr", f"127.0.0.1:{port}"], log_path)
+    # `-http-addr` alone still opens HTTPS on the fixed :12112, so give HTTPS a free port too
+    # (an empty port lets the kernel choose); `-http-port` would bind every interface.
+    argv = [str(binary), "-http-addr", f"127.0.0.1:{port}", "-https-addr", "127.0.0.1:"]
+    proc = start_process(argv, log_path)
     url = f"http://127.0.0.1:{port}"
     try:
         auth = {"Authorization": f"Bearer {STRIPE_TEST_KEY}"}

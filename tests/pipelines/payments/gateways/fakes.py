@@ -52,7 +52,7 @@ class ScriptedGateway(PaymentGateway):
 
     async def authorize(
         self, *, booking_id, amount_minor, currency, payment_method, idempotency_key
-    ):  # noqa: E501
+    ):
         return await self._answer("AUTHORIZE", idempotency_key)
 
     async def capture(self, *, gateway_ref, amount_minor, idempotency_key):

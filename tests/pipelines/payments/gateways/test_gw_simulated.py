@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -43,15 +44,18 @@ def test_test_payment_methods(pm: str, outcome: str, code: str | None, retryable
         assert result.gateway_ref and result.gateway_ref.startswith("sim_pi_")
 
 
-def test_timeout_card_never_answers() -> None:
+def test_timeout_card_authorizes_never_answers_then_replays_the_outcome() -> None:
     gw = SimulatedGateway()
 
     async def scenario() -> None:
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(authorize(gw, "b-1", "pm_card_timeout"), 0.05)
+        # The money moved although the caller never heard; the same key learns it.
+        replay = await asyncio.wait_for(authorize(gw, "b-1", "pm_card_timeout"), 0.5)
+        assert replay.succeeded and replay.gateway_ref
 
     asyncio.run(scenario())
-    assert gw.audit() == {}
+    assert gw.audit()["b-1"]["authorizations"] == 1
 
 
 def test_slow_card_answers_after_slow_ms() -> None:
@@ -237,17 +241,13 @@ def test_ledger_never_moves_more_money_than_authorized(
     ledger = PaymentLedger()
     for name, index, amount, suffix in ops:
         ref = f"p{index}"
-        key = f"{name}:{ref}:{suffix}"
         if name == "authorize":
-            ledger.execute(
-                key, (name, ref, amount), lambda: ledger.authorize(ref, f"b{index}", amount, "USD")
-            )
-        elif name == "capture":
-            ledger.execute(key, (name, ref, amount), lambda: ledger.capture(ref, amount))
+            apply = partial(ledger.authorize, ref, f"b{index}", amount, "USD")
         elif name == "void":
-            ledger.execute(key, (name, ref), lambda: ledger.void(ref))
+            apply = partial(ledger.void, ref)
         else:
-            ledger.execute(key, (name, ref, amount), lambda: ledger.refund(ref, amount))
+            apply = partial(getattr(ledger, name), ref, amount)
+        ledger.execute(f"{name}:{ref}:{suffix}", (name, ref, amount), apply)
     for payment in ledger.payments.values():
         assert 0 <= payment.refunded_minor <= payment.captured_minor <= payment.authorized_minor
     for counts in ledger.effects.values():
