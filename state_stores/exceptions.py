@@ -14,9 +14,5 @@ class MisroutedMessageError(StateStoreError):
     """A message reached the state of a key it does not belong to (a routing bug upstream)."""
 
 
-class UnroutableMessageError(StateStoreError):
-    """An output message has no topic: a new message type was added without a route."""
-
-
 class InvalidPolicyError(StateStoreError):
     """A policy was configured with values the state machine cannot work with."""

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from tessera.config import PROJECT_ROOT, load_settings
@@ -101,9 +102,15 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # quixstreams imports the schema-registry client, whose authlib import warns about
+    # its own httpx integration at import time: third-party noise in every process log.
+    # authlib installs an "always" filter for its warnings on import, so ours goes after.
+    import authlib.deprecate
+
     from tessera.runtime.processes import find_role, metrics_port_of
     from tessera.telemetry import configure_logging
 
+    warnings.filterwarnings("ignore", category=authlib.deprecate.AuthlibDeprecationWarning)
     settings = load_settings()
     role = find_role(args.role)
     configure_logging(role.name)

@@ -8,7 +8,8 @@ from tessera.config import Settings
 
 from ..runtime import metrics
 from .gateways.factory import build_gateway
-from .worker import PaymentWorker
+from .gateways.resilient import ResilienceConfig
+from .worker import ROLE, PaymentWorker
 
 
 def gateway_options(settings: Settings) -> dict[str, object]:
@@ -23,10 +24,19 @@ def gateway_options(settings: Settings) -> dict[str, object]:
 
 def main(settings: Settings, metrics_port: int | None = None) -> None:
     if metrics_port is not None:
-        metrics.serve(metrics_port)
+        metrics.serve(metrics_port, ROLE)
 
     async def run() -> None:
-        gateway = build_gateway(settings.gateway, **gateway_options(settings))  # type: ignore[arg-type]
+        resilience = ResilienceConfig(
+            timeout_s=settings.gateway_timeout_s,
+            max_attempts=settings.gateway_attempts,
+            bulkhead=settings.gateway_bulkhead,
+        )
+        gateway = build_gateway(
+            settings.gateway,  # type: ignore[arg-type]
+            resilience=resilience,
+            **gateway_options(settings),
+        )
         await PaymentWorker(settings, gateway).run()
 
     uvloop.run(run())

@@ -28,6 +28,7 @@ from schemas import codec
 from schemas.payment_commands import PaymentCommand
 from schemas.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
 from tessera.config import Settings
+from tessera.kafka_clients import producer_config
 
 from ..runtime import metrics
 from ..runtime.application import PROPAGATED_HEADERS, decode_or_dead_letter
@@ -64,15 +65,7 @@ class PaymentWorker:
                 "log_level": 3,
             }
         )
-        self.producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 2,
-                "log_level": 3,
-            }
-        )
+        self.producer = Producer(producer_config(settings.kafka_bootstrap))
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -62,6 +62,9 @@ def build_application(settings: Settings, role: str) -> Application:
         auto_create_topics=True,
         state_dir=str(settings.data_dir / "state" / settings.topic_prefix / role),
         rocksdb_options=PASSTHROUGH_OPTIONS,
+        # The checkpoint is committed between polls: a long poll on an idle input would
+        # hold the last transaction (and every downstream hop) open until it returns.
+        consumer_poll_timeout=0.02,
         consumer_extra_config={"fetch.wait.max.ms": 20, "log_level": 3},
         producer_extra_config={"linger.ms": 2, "log_level": 3},
         loglevel="WARNING",
@@ -145,6 +148,12 @@ def wire(
     sdf = frames[0]
     for other in frames[1:]:
         sdf = sdf.concat(other)
+    # concat() asks for timestamp-aligned consumption across the input topics. We need no
+    # cross-topic time order (the saga is correct under any interleaving; per-key order
+    # within a topic is what matters), and the alignment stalls on transactional inputs:
+    # it calls a partition idle only when position == high watermark, which the
+    # transaction markers never let a read_committed consumer reach.
+    app._dataframe_registry._requires_time_alignment = False  # noqa: SLF001
     sdf = sdf.apply(
         make_step(role, by_broker_name, handler), stateful=True, metadata=True, expand=True
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+import os
+
+from prometheus_client import Counter, Histogram, Info, start_http_server
 
 PROCESSED = Counter(
     "tessera_pipeline_messages_total",
@@ -27,6 +29,10 @@ PROCESSING_SECONDS = Histogram(
 )
 
 
-def serve(port: int) -> None:
-    """Serve /metrics; the port answering is also the process's liveness signal."""
+PROCESS = Info("tessera_process", "Which Tessera process serves these metrics.")
+
+
+def serve(port: int, role: str = "") -> None:
+    """Serve /metrics; the port answering with our pid is the process's liveness signal."""
+    PROCESS.info({"pid": str(os.getpid()), "role": role})
     start_http_server(port, addr="127.0.0.1")

@@ -33,7 +33,7 @@ def handle(store: KeyValueStore, message: Any, now_ms: int) -> Iterable[Outbound
 
 def main(settings: Settings, metrics_port: int | None = None) -> None:
     if metrics_port is not None:
-        metrics.serve(metrics_port)
+        metrics.serve(metrics_port, ROLE)
     ticker = Ticker(settings)
     thread = threading.Thread(target=ticker.run, name="ticker", daemon=True)
     thread.start()

@@ -18,6 +18,7 @@ from schemas import codec
 from schemas.timers import BUCKET_MS, Tick
 from schemas.topics import TICKER_CURSOR, TIMERS
 from tessera.config import Settings
+from tessera.kafka_clients import producer_config
 
 from ..runtime import metrics
 
@@ -31,14 +32,7 @@ class Ticker:
         self.max_catch_up_s = max_catch_up_s
         self.timers_topic = settings.topic(TIMERS.name)
         self.cursor_topic = settings.topic(TICKER_CURSOR.name)
-        self.producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "enable.idempotence": True,
-                "linger.ms": 0,
-                "log_level": 3,
-            }
-        )
+        self.producer = Producer(producer_config(settings.kafka_bootstrap, **{"linger.ms": 0}))
         self._stop = threading.Event()
 
     def last_ticked(self) -> int | None:

@@ -65,16 +65,19 @@ class ProcessComponent(Component):
         terminate(self.pid_file, timeout_s=20)
 
     def health(self) -> Health:
-        if read_pid(self.pid_file) is None:
+        pid = read_pid(self.pid_file)
+        if pid is None:
             return Health(self.name, "stopped", "not running")
         try:
             with urllib.request.urlopen(  # noqa: S310 - our own loopback port
                 f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2
             ) as response:
-                response.read(1)
+                body = response.read().decode()
         except OSError as exc:
             return Health(self.name, "unhealthy", f"metrics port not answering: {exc}")
-        return Health(self.name, "healthy", f"pid {read_pid(self.pid_file)}")
+        if f'pid="{pid}"' not in body:
+            return Health(self.name, "unhealthy", f"port {self.metrics_port} is another process's")
+        return Health(self.name, "healthy", f"pid {pid}")
 
     def endpoints(self) -> dict[str, str]:
         return {f"metrics.{self.name}": f"http://127.0.0.1:{self.metrics_port}/metrics"}

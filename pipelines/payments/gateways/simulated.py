@@ -43,6 +43,9 @@ class SimulatedGatewayConfig:
     failure_rate: float = 0.0  # random retryable HTTP 500, before any side effect
     timeout_rate: float = 0.0  # side effect applied, then the answer never comes
     slow_ms: int = 2000
+    # pm_card_timeout: how many calls with one idempotency key go unanswered before a
+    # replay gets the stored outcome (3 = every attempt of the worker's default policy).
+    timeout_hangs: int = 3
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -61,6 +64,7 @@ class SimulatedGatewayConfig:
             failure_rate=float(environ.get("TESSERA_SIM_FAILURE_RATE", "0")),
             timeout_rate=float(environ.get("TESSERA_SIM_TIMEOUT_RATE", "0")),
             slow_ms=int(environ.get("TESSERA_SIM_SLOW_MS", "2000")),
+            timeout_hangs=int(environ.get("TESSERA_SIM_TIMEOUT_HANGS", "3")),
             seed=int(seed) if seed else None,
         )
 
@@ -72,6 +76,7 @@ class SimulatedGateway(PaymentGateway):
         self.config = config or SimulatedGatewayConfig()
         self._rng = random.Random(self.config.seed)  # noqa: S311 - fault injection, not crypto
         self.ledger = PaymentLedger()
+        self._hangs: dict[str, int] = {}
 
     async def authorize(
         self,
@@ -83,10 +88,14 @@ class SimulatedGateway(PaymentGateway):
         idempotency_key: str,
     ) -> GatewayResult:
         behaviour, code = TEST_PAYMENT_METHODS.get(payment_method, ("unknown", None))
-        # pm_card_timeout is the ambiguous timeout: the first call authorizes and never
-        # answers; a replay with the same idempotency key gets the stored outcome, so a
-        # void after the timeout can find the payment (as with Stripe's idempotent replay).
-        hang_after = behaviour == "hang" and not self.ledger.has_reply(idempotency_key)
+        # pm_card_timeout is the ambiguous timeout: the first call authorizes, and the first
+        # `timeout_hangs` calls with the key never answer; a later replay gets the stored
+        # outcome, so a void after the timeout can find the payment (Stripe's idempotent
+        # replay does the same once the gateway answers again).
+        hang_after = False
+        if behaviour == "hang":
+            self._hangs[idempotency_key] = self._hangs.get(idempotency_key, 0) + 1
+            hang_after = self._hangs[idempotency_key] <= self.config.timeout_hangs
         if behaviour == "error":
             return GatewayResult("FAILED", retryable=True, detail="HTTP 500")
         ref = f"sim_pi_{self._rng.getrandbits(96):024x}"

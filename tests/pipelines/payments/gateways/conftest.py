@@ -113,7 +113,11 @@ def simulator_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log_path = tmp_path_factory.mktemp("simulator") / "simulator.log"
     argv = [sys.executable, "-m", "pipelines.payments.gateways.simulated_http", "--port", str(port)]
-    env = {"TESSERA_SIM_LATENCY_MS": "1", "TESSERA_SIM_SLOW_MS": "300"}
+    env = {
+        "TESSERA_SIM_LATENCY_MS": "1",
+        "TESSERA_SIM_SLOW_MS": "300",
+        "TESSERA_SIM_TIMEOUT_HANGS": "1",
+    }
     proc = start_process(argv, log_path, env)
     url = f"http://127.0.0.1:{port}"
     try:

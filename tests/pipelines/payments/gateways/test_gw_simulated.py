@@ -45,7 +45,7 @@ def test_test_payment_methods(pm: str, outcome: str, code: str | None, retryable
 
 
 def test_timeout_card_authorizes_never_answers_then_replays_the_outcome() -> None:
-    gw = SimulatedGateway()
+    gw = SimulatedGateway(SimulatedGatewayConfig(timeout_hangs=1))
 
     async def scenario() -> None:
         with pytest.raises(TimeoutError):

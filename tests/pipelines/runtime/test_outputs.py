@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
+from pipelines.runtime.outputs import route
 from schemas.base import BookingStatus, Envelope, Money
 from schemas.booking_events import BookingCompleted
 from schemas.inventory_commands import ReserveInventory
@@ -10,8 +13,12 @@ from schemas.notifications import PushRequested
 from schemas.payment_commands import CapturePayment
 from schemas.saga_events import SagaStepChanged
 from schemas.timers import ScheduleTimer, StepTimedOut, Tick
-from state_stores.exceptions import UnroutableMessageError
-from state_stores.routing import Route, route
+
+
+class Route(NamedTuple):
+    topic: str
+    key: str
+
 
 USD = Money(100)
 
@@ -75,9 +82,11 @@ USD = Money(100)
     ],
 )
 def test_each_output_goes_to_its_topic_under_its_key(message: Envelope, expected: Route) -> None:
-    assert route(message) == expected
+    outbound = route(message)
+    assert Route(outbound.topic, outbound.key) == expected
+    assert outbound.value.startswith(b'{"type":')
 
 
 def test_a_message_without_a_route_is_an_error() -> None:
-    with pytest.raises(UnroutableMessageError):
+    with pytest.raises(LookupError):
         route(Envelope())

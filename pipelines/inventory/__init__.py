@@ -1,0 +1,1 @@
+"""The inventory pipeline: one ledger per item, partitioned by itemId."""

@@ -1,0 +1,1 @@
+"""The booking saga pipeline: one saga per booking, partitioned by bookingId."""

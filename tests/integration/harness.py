@@ -1,0 +1,209 @@
+"""Drive the real pipelines as separate processes and watch what comes out of Kafka."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka import Consumer, Producer
+
+from pipelines.runtime.outputs import route
+from schemas import booking_events, inventory_events, payment_events
+from schemas.topics import BOOKING_EVENTS, INVENTORY_SNAPSHOTS, PAYMENT_EVENTS
+from tessera.config import Settings
+from tessera.kafka_clients import producer_config
+from tessera.runtime.processes import ROLES, ProcessComponent
+
+PIPELINE_ROLES = ("timers", "inventory", "saga", "payment")
+
+
+def free_port_block(size: int) -> int:
+    """A base port with `size` consecutive free ports after it, below the kernel's
+    ephemeral range (32768+) so an outgoing connection cannot take one meanwhile."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 32000 - size)
+        if all(_free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+class GatewaySimulator:
+    """The HTTP payment-gateway simulator as its own process: it outlives worker crashes."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.port = free_port_block(1)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "pipelines.payments.gateways.simulated_http",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env={**os.environ, **(env or {})},
+        )
+        wait_until(self._healthy, 30, "gateway simulator")
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def audit(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_audit", timeout=10).json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+class Pipelines:
+    """The Tessera roles for one test's isolated topics, each a real OS process."""
+
+    def __init__(self, settings: Settings, roles: Iterable[str] = PIPELINE_ROLES) -> None:
+        home = Path(tempfile.mkdtemp(prefix="tessera-pipelines-"))
+        self.settings = dataclasses.replace(
+            settings, home=home, ops_port=free_port_block(len(ROLES) + 2)
+        )
+        self.components = {
+            role.name: ProcessComponent(self.settings, role)
+            for role in ROLES
+            if role.name in set(roles)
+        }
+
+    def start(self, *roles: str) -> None:
+        chosen = roles or tuple(self.components)
+        for role in chosen:
+            self.components[role].start_detached()
+        for role in chosen:
+            self.components[role].wait_healthy(timeout_s=60)
+
+    def kill(self, role: str) -> None:
+        """SIGKILL: no shutdown hook runs, as in a crash."""
+        pid = int(self.components[role].pid_file.read_text())
+        os.killpg(pid, signal.SIGKILL)
+        wait_until(lambda: self.components[role].health().state == "stopped", 10, f"{role} dead")
+
+    def stop(self) -> None:
+        for component in self.components.values():
+            component.stop()
+        if not os.environ.get("TESSERA_KEEP_TEST_HOMES"):
+            shutil.rmtree(self.settings.home, ignore_errors=True)
+
+    def log(self, role: str) -> str:
+        path = self.components[role].log_file
+        return path.read_text() if path.exists() else ""
+
+
+def producer_for(settings: Settings) -> Producer:
+    return Producer(producer_config(settings.kafka_bootstrap, **{"linger.ms": 5}))
+
+
+def send(settings: Settings, producer: Producer, messages: Iterable[Any]) -> None:
+    for message in messages:
+        out = route(message)
+        producer.produce(settings.topic(out.topic), key=out.key.encode(), value=out.value)
+    assert producer.flush(30) == 0
+
+
+class Watcher:
+    """Collects booking events, item snapshots and payment events as they commit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.bookings: dict[str, Any] = {}
+        self.booking_history: dict[str, list[Any]] = defaultdict(list)
+        self.items: dict[str, Any] = {}
+        self.payments: dict[str, list[Any]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._decoders = {
+            settings.topic(BOOKING_EVENTS.name): booking_events.DECODER,
+            settings.topic(INVENTORY_SNAPSHOTS.name): inventory_events.SNAPSHOT_DECODER,
+            settings.topic(PAYMENT_EVENTS.name): payment_events.DECODER,
+        }
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap,
+                "group.id": f"{settings.topic_prefix}watcher-{time.time_ns()}",
+                "auto.offset.reset": "earliest",
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+            }
+        )
+        self._consumer.subscribe(list(self._decoders))
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for message in self._consumer.consume(500, 0.1):
+                if message.error() is not None:
+                    continue
+                event = self._decoders[message.topic()].decode(message.value())
+                with self._lock:
+                    self._record(event)
+
+    def _record(self, event: Any) -> None:
+        match event:
+            case booking_events.BookingChange():
+                self.booking_history[event.booking_id].append(event)
+                current = self.bookings.get(event.booking_id)
+                if current is None or current.version < event.version:
+                    self.bookings[event.booking_id] = event
+            case inventory_events.ItemSnapshot():
+                current = self.items.get(event.item_id)
+                if current is None or current.version < event.version:
+                    self.items[event.item_id] = event
+            case _ if hasattr(event, "booking_id"):
+                self.payments[event.booking_id].append(event)
+
+    def status(self, booking_id: str) -> str | None:
+        with self._lock:
+            booking = self.bookings.get(booking_id)
+        return None if booking is None else str(booking.status)
+
+    def wait_status(self, booking_id: str, statuses: set[str], timeout_s: float = 60) -> Any:
+        wait_until(
+            lambda: self.status(booking_id) in statuses,
+            timeout_s,
+            f"{booking_id} to reach {statuses} (now {self.status(booking_id)})",
+        )
+        return self.bookings[booking_id]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._consumer.close()
