@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from .base import Envelope, Money
@@ -36,6 +38,9 @@ class PaymentRefunded(Envelope, frozen=True, tag="PaymentRefunded"):
     amount: Money
 
 
+FailureKind = Literal["timeout", "unavailable", "rejected", "error"]
+
+
 class PaymentFailed(Envelope, frozen=True, tag="PaymentFailed"):
     """The gateway call failed after every retry (timeout, 5xx, open circuit)."""
 
@@ -43,6 +48,7 @@ class PaymentFailed(Envelope, frozen=True, tag="PaymentFailed"):
     operation: str
     detail: str = ""
     payment_id: str = ""
+    kind: FailureKind = "error"
 
 
 PaymentEvent = (

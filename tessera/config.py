@@ -38,6 +38,8 @@ class Settings:
     redis_port: int = _setting("TESSERA_REDIS_PORT", 16379, int)
     ingress_port: int = _setting("TESSERA_INGRESS_PORT", 18080, int)
     ops_port: int = _setting("TESSERA_OPS_PORT", 18081, int)
+    # Several instances of one role on one machine: own metrics port and state directory.
+    instance: int = _setting("TESSERA_INSTANCE", 1, int)
     topic_prefix: str = _setting("TESSERA_TOPIC_PREFIX", "")
     topic_partitions: int = _setting("TESSERA_TOPIC_PARTITIONS", 12, int)
     commit_interval_s: float = _setting("TESSERA_COMMIT_INTERVAL_S", 0.1, float)
@@ -77,6 +79,12 @@ class Settings:
             for f in dataclasses.fields(self)
             if "env" in f.metadata
         }
+
+    def state_dir(self, role: str) -> Path:
+        """Local state of one process (RocksDB): per topic prefix, role and instance."""
+        return (
+            self.data_dir / "state" / (self.topic_prefix or "default") / f"{role}-{self.instance}"
+        )
 
     @property
     def run_dir(self) -> Path:

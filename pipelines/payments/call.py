@@ -12,6 +12,10 @@ from schemas.payment_commands import (
 
 from .gateways.base import GatewayResult, PaymentGateway
 
+# A void that found the payment already captured (a capture we gave up on went through
+# after all) refunds it instead; the saga takes the refund as the compensation done.
+REFUNDED_INSTEAD_OF_VOIDED = "refunded: the payment was already captured"
+
 
 async def call_gateway(gateway: PaymentGateway, command: PaymentCommand) -> GatewayResult:
     match command:
@@ -65,4 +69,18 @@ async def _void(gateway: PaymentGateway, command: VoidPayment) -> GatewayResult:
         payment_id = replay.gateway_ref or ""
     if not payment_id:
         return GatewayResult(outcome="SUCCEEDED", detail="nothing to void")
-    return await gateway.void(gateway_ref=payment_id, idempotency_key=command.idempotency_key)
+    voided = await gateway.void(gateway_ref=payment_id, idempotency_key=command.idempotency_key)
+    if voided.outcome != "FAILED" or voided.retryable or command.amount is None:
+        return voided
+    if await gateway.status(gateway_ref=payment_id) != "CAPTURED":
+        return voided
+    refunded = await gateway.refund(
+        gateway_ref=payment_id,
+        amount_minor=command.amount.amount_minor,
+        idempotency_key=f"{command.idempotency_key}:REFUND",
+    )
+    if refunded.outcome != "SUCCEEDED":
+        return refunded
+    return GatewayResult(
+        outcome="SUCCEEDED", gateway_ref=payment_id, detail=REFUNDED_INSTEAD_OF_VOIDED
+    )

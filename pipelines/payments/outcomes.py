@@ -11,6 +11,7 @@ from schemas.payment_commands import (
     VoidPayment,
 )
 from schemas.payment_events import (
+    FailureKind,
     PaymentAuthorized,
     PaymentCaptured,
     PaymentDeclined,
@@ -20,7 +21,9 @@ from schemas.payment_events import (
     PaymentVoided,
 )
 
+from .call import REFUNDED_INSTEAD_OF_VOIDED
 from .gateways.base import GatewayResult
+from .gateways.resilient import CIRCUIT_OPEN, TIMEOUT
 
 
 def event_for(command: PaymentCommand, result: GatewayResult) -> PaymentEvent:
@@ -32,6 +35,7 @@ def event_for(command: PaymentCommand, result: GatewayResult) -> PaymentEvent:
             operation=operation_of(command),
             detail=result.detail,
             payment_id=getattr(command, "payment_id", "") or (result.gateway_ref or ""),
+            kind=failure_kind(result),
             **ids,
         )
     match command:
@@ -50,6 +54,15 @@ def event_for(command: PaymentCommand, result: GatewayResult) -> PaymentEvent:
             return PaymentCaptured(
                 booking_id=booking_id, payment_id=payment_id, amount=amount, **ids
             )
+        case VoidPayment(payment_id=payment_id, amount=amount) if (
+            result.detail == REFUNDED_INSTEAD_OF_VOIDED and amount is not None
+        ):
+            return PaymentRefunded(
+                booking_id=booking_id,
+                payment_id=payment_id or (result.gateway_ref or ""),
+                amount=amount,
+                **ids,
+            )
         case VoidPayment(payment_id=payment_id):
             return PaymentVoided(
                 booking_id=booking_id, payment_id=payment_id or (result.gateway_ref or ""), **ids
@@ -59,6 +72,14 @@ def event_for(command: PaymentCommand, result: GatewayResult) -> PaymentEvent:
                 booking_id=booking_id, payment_id=payment_id, amount=amount, **ids
             )
     raise TypeError(f"unhandled payment command {type(command).__name__}")
+
+
+def failure_kind(result: GatewayResult) -> FailureKind:
+    if result.detail == TIMEOUT:
+        return "timeout"
+    if result.detail == CIRCUIT_OPEN or result.retryable:
+        return "unavailable"
+    return "rejected"
 
 
 def operation_of(command: PaymentCommand) -> str:

@@ -31,7 +31,11 @@ from tessera.config import Settings
 from tessera.kafka_clients import producer_config
 
 from ..runtime import metrics
-from ..runtime.application import PROPAGATED_HEADERS, decode_or_dead_letter
+from ..runtime.application import (
+    PROPAGATED_HEADERS,
+    consumer_membership,
+    decode_or_dead_letter,
+)
 from .call import call_gateway
 from .gateways.base import PaymentGateway
 from .intents import IntentLedger
@@ -51,7 +55,7 @@ class PaymentWorker:
         self.max_in_flight = max_in_flight
         self.source = settings.topic(PAYMENT_COMMANDS.name)
         self.offsets = OffsetTracker()
-        self.ledger = IntentLedger(settings.data_dir / "state" / settings.topic_prefix / ROLE)
+        self.ledger = IntentLedger(settings.state_dir(ROLE))
         self._key_chains: dict[str, asyncio.Future[None]] = {}
         self._stopping = asyncio.Event()
         self.consumer = Consumer(
@@ -64,6 +68,7 @@ class PaymentWorker:
                 "fetch.wait.max.ms": 20,
                 "log_level": 3,
             }
+            | consumer_membership(settings, ROLE)
         )
         self.producer = Producer(producer_config(settings.kafka_bootstrap))
 

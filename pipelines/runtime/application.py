@@ -60,15 +60,25 @@ def build_application(settings: Settings, role: str) -> Application:
         commit_interval=settings.commit_interval_s,
         auto_offset_reset="earliest",
         auto_create_topics=True,
-        state_dir=str(settings.data_dir / "state" / settings.topic_prefix / role),
+        state_dir=str(settings.state_dir(role)),
         rocksdb_options=PASSTHROUGH_OPTIONS,
         # The checkpoint is committed between polls: a long poll on an idle input would
         # hold the last transaction (and every downstream hop) open until it returns.
         consumer_poll_timeout=0.02,
-        consumer_extra_config={"fetch.wait.max.ms": 20, "log_level": 3},
+        consumer_extra_config=consumer_membership(settings, role)
+        | {"fetch.wait.max.ms": 20, "log_level": 3},
         producer_extra_config={"linger.ms": 2, "log_level": 3},
         loglevel="WARNING",
     )
+
+
+def consumer_membership(settings: Settings, role: str) -> dict[str, Any]:
+    """Static group membership: a restarted instance (crash, deploy) takes its partitions
+    back at once instead of waiting out the dead member's session and a full rebalance."""
+    return {
+        "group.instance.id": settings.topic(f"tessera-{role}-{settings.instance}"),
+        "session.timeout.ms": 15000,
+    }
 
 
 def decode_or_dead_letter(

@@ -33,7 +33,7 @@ def on_payment_failed(state: SagaState, reply: PaymentFailed, turn: SagaTurn) ->
             # Ambiguous: the gateway may have authorized. VOID_PAYMENT stays registered and
             # carries the authorize key, so the worker can find and void it.
             state = record_step(state, turn, "AUTHORIZE_PAYMENT", "FAILED", detail)
-            timed_out = "timeout" in detail.lower()
+            timed_out = reply.kind == "timeout"
             reason = FailureReason.TIMEOUT if timed_out else FailureReason.PAYMENT_FAILED
             return compensate(state, turn, FAILED, reason.value)
         case ("CAPTURING", "CAPTURE"):

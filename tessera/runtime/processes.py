@@ -6,6 +6,7 @@ liveness signal, and `tessera status` reads it.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import urllib.request
 from dataclasses import dataclass
@@ -35,10 +36,10 @@ ROLES: tuple[Role, ...] = (
 
 
 class ProcessComponent(Component):
-    def __init__(self, settings: Settings, role: Role) -> None:
-        super().__init__(settings)
+    def __init__(self, settings: Settings, role: Role, instance: int = 1) -> None:
+        super().__init__(dataclasses.replace(settings, instance=instance))
         self.role = role
-        self.name = role.name
+        self.name = role.name if instance == 1 else f"{role.name}-{instance}"
 
     @property
     def metrics_port(self) -> int:
@@ -83,8 +84,11 @@ class ProcessComponent(Component):
         return {f"metrics.{self.name}": f"http://127.0.0.1:{self.metrics_port}/metrics"}
 
 
+INSTANCE_PORT_STRIDE = 20
+
+
 def metrics_port_of(settings: Settings, role: Role) -> int:
-    return settings.ops_port + role.metrics_offset
+    return settings.ops_port + role.metrics_offset + INSTANCE_PORT_STRIDE * (settings.instance - 1)
 
 
 def tessera_processes(settings: Settings) -> list[ProcessComponent]:

@@ -26,7 +26,7 @@ from schemas import booking_events, inventory_events, payment_events
 from schemas.topics import BOOKING_EVENTS, INVENTORY_SNAPSHOTS, PAYMENT_EVENTS
 from tessera.config import Settings
 from tessera.kafka_clients import producer_config
-from tessera.runtime.processes import ROLES, ProcessComponent
+from tessera.runtime.processes import INSTANCE_PORT_STRIDE, ROLES, ProcessComponent
 
 PIPELINE_ROLES = ("timers", "inventory", "saga", "payment")
 
@@ -96,7 +96,7 @@ class Pipelines:
     def __init__(self, settings: Settings, roles: Iterable[str] = PIPELINE_ROLES) -> None:
         home = Path(tempfile.mkdtemp(prefix="tessera-pipelines-"))
         self.settings = dataclasses.replace(
-            settings, home=home, ops_port=free_port_block(len(ROLES) + 2)
+            settings, home=home, ops_port=free_port_block(len(ROLES) + 2 + 2 * INSTANCE_PORT_STRIDE)
         )
         self.components = {
             role.name: ProcessComponent(self.settings, role)
@@ -110,6 +110,13 @@ class Pipelines:
             self.components[role].start_detached()
         for role in chosen:
             self.components[role].wait_healthy(timeout_s=60)
+
+    def add_instance(self, role: str, instance: int) -> ProcessComponent:
+        """Another process of `role` in the same consumer group."""
+        base = self.components[role]
+        extra = ProcessComponent(self.settings, base.role, instance=instance)
+        self.components[extra.name] = extra
+        return extra
 
     def kill(self, role: str) -> None:
         """SIGKILL: no shutdown hook runs, as in a crash."""

@@ -18,6 +18,7 @@ from schemas.inventory_events import (
 )
 from schemas.payment_commands import AuthorizePayment, CapturePayment, RefundPayment, VoidPayment
 from schemas.payment_events import (
+    FailureKind,
     PaymentAuthorized,
     PaymentCaptured,
     PaymentDeclined,
@@ -133,10 +134,16 @@ class SagaDriver:
             PaymentDeclined(**caused_by(command), booking_id=BOOKING, decline_code="card_declined")
         )
 
-    def payment_failed(self, command: Envelope, operation: str, detail: str = "") -> list[Envelope]:
+    def payment_failed(
+        self, command: Envelope, operation: str, detail: str = "", kind: FailureKind = "error"
+    ) -> list[Envelope]:
         return self.send(
             PaymentFailed(
-                **caused_by(command), booking_id=BOOKING, operation=operation, detail=detail
+                **caused_by(command),
+                booking_id=BOOKING,
+                operation=operation,
+                detail=detail,
+                kind=kind,
             )
         )
 

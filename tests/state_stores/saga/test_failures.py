@@ -78,7 +78,7 @@ def test_an_authorize_timeout_fails_with_timeout() -> None:
     saga = SagaDriver()
     saga.create()
     saga.reserved()
-    saga.payment_failed(saga.last(AuthorizePayment), "AUTHORIZE", "gateway Timeout after 3 tries")
+    saga.payment_failed(saga.last(AuthorizePayment), "AUTHORIZE", "no answer", kind="timeout")
     saga.voided()
     saga.released()
     assert_failed(saga, "TIMEOUT")
