@@ -67,7 +67,16 @@ def build_application(settings: Settings, role: str) -> Application:
         consumer_poll_timeout=0.02,
         consumer_extra_config=consumer_membership(settings, role)
         | {"fetch.wait.max.ms": 20, "log_level": 3},
-        producer_extra_config={"linger.ms": 2, "log_level": 3},
+        producer_extra_config={
+            # A stable transactional.id per instance: a restarted process fences its dead
+            # predecessor and aborts its open transaction at once. quixstreams' default (a
+            # fresh uuid) leaves that transaction open until it times out, and every
+            # read_committed consumer downstream waits behind it.
+            "transactional.id": settings.topic(f"tessera-{role}-{settings.instance}"),
+            "transaction.timeout.ms": 10000,
+            "linger.ms": 2,
+            "log_level": 3,
+        },
         loglevel="WARNING",
     )
 

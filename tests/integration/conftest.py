@@ -32,21 +32,26 @@ def isolated(stack: Settings, partitions: int = 3, **overrides: object) -> Setti
 
 
 def start_system(
-    stack: Settings, roles: tuple[str, ...] | None = None, **overrides: object
+    stack: Settings,
+    roles: tuple[str, ...] | None = None,
+    partitions: int = 3,
+    simulator_env: dict[str, str] | None = None,
+    **overrides: object,
 ) -> RunningSystem:
     # Every attempt of the worker's policy times out on pm_card_timeout; the void's
     # replay of the authorization (the next call with its key) gets the answer.
     attempts = 2
-    gateway = GatewaySimulator({"TESSERA_SIM_TIMEOUT_HANGS": str(attempts)})
+    gateway = GatewaySimulator(
+        {"TESSERA_SIM_TIMEOUT_HANGS": str(attempts), **(simulator_env or {})}
+    )
     try:
-        settings = isolated(
-            stack,
-            gateway="simulated-http",
-            gateway_url=gateway.url,
-            gateway_timeout_s=0.3,
-            gateway_attempts=attempts,
-            **overrides,
-        )
+        options: dict[str, object] = {
+            "gateway": "simulated-http",
+            "gateway_url": gateway.url,
+            "gateway_timeout_s": 0.3,
+            "gateway_attempts": attempts,
+        }
+        settings = isolated(stack, partitions, **(options | overrides))
         pipelines = Pipelines(settings)
         try:
             pipelines.start(*(roles or ()))
