@@ -6,20 +6,40 @@ only on what this suite pins down.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from state_stores.base import InMemoryStore, KeyValueStore
 
-STORE_FACTORIES: dict[str, Callable[[], KeyValueStore]] = {
-    "in-memory": InMemoryStore,
+
+def in_memory() -> Iterator[KeyValueStore]:
+    yield InMemoryStore()
+
+
+def quixstreams_rocksdb() -> Iterator[KeyValueStore]:
+    """The store the pipelines run on: quixstreams' RocksDB partition, one message key."""
+    from quixstreams.state.rocksdb.partition import RocksDBStorePartition
+
+    from pipelines.runtime.store import PASSTHROUGH_OPTIONS, QuixStateStore
+
+    with tempfile.TemporaryDirectory() as path:
+        partition = RocksDBStorePartition(path, options=PASSTHROUGH_OPTIONS)
+        transaction = partition.begin()
+        yield QuixStateStore(transaction.as_state(prefix=b"item-1"))
+        partition.close()
+
+
+STORE_FACTORIES: dict[str, Callable[[], Iterator[KeyValueStore]]] = {
+    "in-memory": in_memory,
+    "quixstreams-rocksdb": quixstreams_rocksdb,
 }
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
-def store(request: pytest.FixtureRequest) -> KeyValueStore:
-    return STORE_FACTORIES[request.param]()
+def store(request: pytest.FixtureRequest) -> Iterator[KeyValueStore]:
+    yield from STORE_FACTORIES[request.param]()
 
 
 def test_a_missing_key_reads_as_none(store: KeyValueStore) -> None:
