@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import uvloop
 
 from tessera.config import Settings
@@ -9,6 +11,7 @@ from tessera.config import Settings
 from ..runtime import metrics
 from .gateways.factory import build_gateway
 from .gateways.resilient import ResilienceConfig
+from .gateways.simulated import SimulatedGatewayConfig
 from .worker import ROLE, PaymentWorker
 
 
@@ -19,7 +22,8 @@ def gateway_options(settings: Settings) -> dict[str, object]:
         case "simulated-http":
             return {"base_url": settings.gateway_url}
         case _:
-            return {}
+            # The in-process simulator takes its latency and faults from TESSERA_SIM_*.
+            return dataclasses.asdict(SimulatedGatewayConfig.from_env())
 
 
 def main(settings: Settings, metrics_port: int | None = None) -> None:
