@@ -12,14 +12,18 @@ from pathlib import Path
 
 import msgspec
 
+from load.system_harness import free_port_block
 from schemas.topics import ALL_TOPICS
-from tests.integration.harness import free_port_block
 
 
 def tessera(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "tessera.cli", *args],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout, check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -28,10 +32,14 @@ def test_up_status_down_on_a_private_home() -> None:
     home.chmod(0o755)  # postgres runs as its own OS user and must reach its data dir
     base = free_port_block(100)
     env = {
-        "TESSERA_HOME": str(home), "TESSERA_KAFKA_PORT": str(base),
-        "TESSERA_KAFKA_CONTROLLER_PORT": str(base + 1), "TESSERA_POSTGRES_PORT": str(base + 2),
-        "TESSERA_REDIS_PORT": str(base + 3), "TESSERA_INGRESS_PORT": str(base + 4),
-        "TESSERA_OPS_PORT": str(base + 10), "TESSERA_KAFKA_HEAP": "512m",
+        "TESSERA_HOME": str(home),
+        "TESSERA_KAFKA_PORT": str(base),
+        "TESSERA_KAFKA_CONTROLLER_PORT": str(base + 1),
+        "TESSERA_POSTGRES_PORT": str(base + 2),
+        "TESSERA_REDIS_PORT": str(base + 3),
+        "TESSERA_INGRESS_PORT": str(base + 4),
+        "TESSERA_OPS_PORT": str(base + 10),
+        "TESSERA_KAFKA_HEAP": "512m",
         "TESSERA_TOPIC_PARTITIONS": "2",
     }
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .conftest import RunningSystem
+from load.system_harness import RunningSystem
 
 TERMINAL = {"COMPLETED", "CANCELLED", "FAILED"}
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from load.system_harness import RunningSystem, send, wait_until
 from schemas.base import Money
 from schemas.booking_commands import CancelBooking, CreateBooking
 from schemas.inventory_commands import SetCapacity
-
-from .conftest import RunningSystem
-from .harness import send, wait_until
 
 TERMINAL = {"COMPLETED", "CANCELLED", "FAILED"}
 

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from load.system_harness import RunningSystem, send, start_system, stop_system, wait_until
 from schemas.base import Money
 from schemas.booking_commands import CreateBooking
 from schemas.inventory_commands import SetCapacity
 from tessera.config import Settings
 
-from .conftest import RunningSystem, start_system, stop_system
-from .harness import send, wait_until
 from .invariants import TERMINAL, assert_invariants
 
 CAPACITY = 100

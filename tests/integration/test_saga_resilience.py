@@ -7,11 +7,10 @@ import uuid
 
 from confluent_kafka.admin import AdminClient
 
+from load.system_harness import RunningSystem, send, start_system, stop_system, wait_until
 from schemas.booking_commands import CreateBooking
 from tessera.config import Settings
 
-from .conftest import RunningSystem, start_system, stop_system
-from .harness import send, wait_until
 from .invariants import TERMINAL, assert_invariants
 from .test_booking_saga import book, new_item
 

@@ -1,4 +1,7 @@
-"""Drive the real pipelines as separate processes and watch what comes out of Kafka."""
+"""Run the real Tessera pipelines as separate processes and watch what comes out of Kafka.
+
+Used by the integration tests and by the benchmarks alike.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from schemas.topics import BOOKING_EVENTS, INVENTORY_SNAPSHOTS, PAYMENT_EVENTS
 from tessera.config import Settings
 from tessera.kafka_clients import producer_config
 from tessera.runtime.processes import INSTANCE_PORT_STRIDE, ROLES, ProcessComponent
+from tessera.runtime.topics import apply_topics
 
 PIPELINE_ROLES = ("timers", "inventory", "saga", "payment")
 
@@ -139,11 +145,15 @@ def producer_for(settings: Settings) -> Producer:
     return Producer(producer_config(settings.kafka_bootstrap, **{"linger.ms": 5}))
 
 
-def send(settings: Settings, producer: Producer, messages: Iterable[Any]) -> None:
+def send(
+    settings: Settings, producer: Producer, messages: Iterable[Any], flush: bool = True
+) -> None:
     for message in messages:
         out = route(message)
         producer.produce(settings.topic(out.topic), key=out.key.encode(), value=out.value)
-    assert producer.flush(30) == 0
+        producer.poll(0)
+    if flush and producer.flush(30) != 0:
+        raise RuntimeError("Kafka did not acknowledge every message in 30 s")
 
 
 class Watcher:
@@ -154,6 +164,8 @@ class Watcher:
         self.booking_history: dict[str, list[Any]] = defaultdict(list)
         self.items: dict[str, Any] = {}
         self.payments: dict[str, list[Any]] = defaultdict(list)
+        # (booking id, status) -> time.monotonic() when the watcher first saw it
+        self.first_seen: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._decoders = {
@@ -186,6 +198,7 @@ class Watcher:
     def _record(self, event: Any) -> None:
         match event:
             case booking_events.BookingChange():
+                self.first_seen.setdefault((event.booking_id, str(event.status)), time.monotonic())
                 self.booking_history[event.booking_id].append(event)
                 current = self.bookings.get(event.booking_id)
                 if current is None or current.version < event.version:
@@ -214,3 +227,64 @@ class Watcher:
         self._stop.set()
         self._thread.join(5)
         self._consumer.close()
+
+
+@dataclass
+class RunningSystem:
+    settings: Settings
+    pipelines: Pipelines
+    gateway: GatewaySimulator
+    watcher: Watcher
+    producer: Producer
+
+
+def isolated(stack: Settings, partitions: int = 3, **overrides: object) -> Settings:
+    settings = dataclasses.replace(
+        stack,
+        topic_prefix=f"t-{uuid.uuid4().hex[:10]}.",
+        topic_partitions=partitions,
+        **overrides,
+    )
+    apply_topics(settings.kafka_bootstrap, partitions, prefix=settings.topic_prefix)
+    return settings
+
+
+def start_system(
+    stack: Settings,
+    roles: tuple[str, ...] | None = None,
+    partitions: int = 3,
+    simulator_env: dict[str, str] | None = None,
+    **overrides: object,
+) -> RunningSystem:
+    # Every attempt of the worker's policy times out on pm_card_timeout; the void's
+    # replay of the authorization (the next call with its key) gets the answer.
+    attempts = 2
+    gateway = GatewaySimulator(
+        {"TESSERA_SIM_TIMEOUT_HANGS": str(attempts), **(simulator_env or {})}
+    )
+    try:
+        options: dict[str, object] = {
+            "gateway": "simulated-http",
+            "gateway_url": gateway.url,
+            "gateway_timeout_s": 0.3,
+            "gateway_attempts": attempts,
+        }
+        settings = isolated(stack, partitions, **(options | overrides))
+        pipelines = Pipelines(settings)
+        try:
+            pipelines.start(*(roles or ()))
+        except BaseException:
+            pipelines.stop()
+            raise
+    except BaseException:
+        gateway.stop()
+        raise
+    return RunningSystem(settings, pipelines, gateway, Watcher(settings), producer_for(settings))
+
+
+def stop_system(system: RunningSystem) -> None:
+    try:
+        system.watcher.close()
+        system.pipelines.stop()
+    finally:
+        system.gateway.stop()

@@ -1,0 +1,95 @@
+"""End-to-end latency and throughput of the Kafka path, per exactly-once commit interval.
+
+Bookings enter as partners send them (straight to booking-commands) at a fixed rate; the
+clock stops when the booking's CONFIRMED event is committed and visible to a
+read_committed consumer. Every pipeline runs as its own process, as in production.
+
+    uv run tessera up --infra-only
+    uv run python -m load.bench_pipeline --rate 200 --seconds 10 --commit-interval 0.05 0.1 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import uuid
+
+from load.system_harness import send, start_system, stop_system, wait_until
+from schemas.base import Money
+from schemas.booking_commands import CreateBooking
+from schemas.inventory_commands import SetCapacity
+from tessera.config import load_settings
+
+TERMINAL = {"COMPLETED", "CANCELLED", "FAILED"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(commit_interval: float, rate: int, seconds: int, items: int) -> dict[str, float]:
+    system = start_system(load_settings(), commit_interval_s=commit_interval, partitions=12)
+    try:
+        item_ids = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(items)]
+        send(
+            system.settings,
+            system.producer,
+            [SetCapacity(item_id=i, capacity=1_000_000, price=Money(2500)) for i in item_ids],
+        )
+        wait_until(lambda: all(i in system.watcher.items for i in item_ids), 60, "items")
+        sent_at: dict[str, float] = {}
+        started = time.monotonic()
+        for n in range(rate * seconds):
+            due = started + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            booking_id = f"bb-{uuid.uuid4().hex}"
+            sent_at[booking_id] = time.monotonic()
+            message = CreateBooking(
+                booking_id=booking_id,
+                user_id=f"u{n}",
+                item_id=item_ids[n % items],
+                quantity=1,
+                payment_method="pm_card_visa",
+            )
+            send(system.settings, system.producer, [message], flush=False)
+        system.producer.flush(30)
+        wait_until(
+            lambda: all(system.watcher.status(b) in TERMINAL for b in sent_at),
+            120,
+            "every booking terminal",
+        )
+        finished = time.monotonic()
+        latencies = [
+            (system.watcher.first_seen[(b, "CONFIRMED")] - t) * 1000 for b, t in sent_at.items()
+        ]
+        return {
+            "commit_interval_s": commit_interval,
+            "offered_per_s": rate,
+            "bookings": len(sent_at),
+            "completed_per_s": round(len(sent_at) / (finished - started), 1),
+            "confirm_p50_ms": round(statistics.median(latencies), 1),
+            "confirm_p95_ms": round(percentile(latencies, 0.95), 1),
+            "confirm_p99_ms": round(percentile(latencies, 0.99), 1),
+        }
+    finally:
+        stop_system(system)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=int, default=200, help="bookings offered per second")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--commit-interval", type=float, nargs="+", default=[0.05, 0.1, 0.5])
+    args = parser.parse_args()
+    for interval in args.commit_interval:
+        print(json.dumps(run(interval, args.rate, args.seconds, args.items)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
