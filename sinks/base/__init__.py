@@ -5,7 +5,7 @@ A `BatchWriter` (writer.py) owns the target: it maps records to rows and writes 
 idempotently, raising TransientWriteError when the target is unavailable.
 """
 
-from .config import BatchConfig, Backoff
+from .config import Backoff, BatchConfig
 from .loop import BatchSink
 from .records import Rejected, SourceRecord
 from .writer import BatchWriter

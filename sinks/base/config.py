@@ -33,3 +33,6 @@ class BatchConfig:
     backoff: Backoff = Backoff()
     session_timeout_ms: int = 10_000
     max_poll_interval_ms: int = 300_000
+
+
+DEFAULT_BATCH = BatchConfig()

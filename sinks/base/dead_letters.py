@@ -13,6 +13,7 @@ from confluent_kafka import KafkaError, Producer
 
 from pipelines.runtime.dead_letters import dead_letter
 from tessera.config import Settings
+from tessera.kafka_clients import producer_config
 
 from ..exceptions import DeadLetterError
 from . import metrics
@@ -26,15 +27,7 @@ class DeadLetters:
         self.settings = settings
         self.sink = sink
         self._failures: list[KafkaError] = []
-        self._producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 5,
-                "log_level": 3,
-            }
-        )
+        self._producer = Producer(producer_config(settings.kafka_bootstrap, **{"linger.ms": 5}))
 
     def send(self, source: SourceRecord, reason: str, error: str) -> None:
         out = dead_letter(source.topic, source.key, source.value, reason, error, source.headers)

@@ -32,6 +32,9 @@ ROLES: tuple[Role, ...] = (
     Role("inventory", "pipelines.inventory.app:main", metrics_offset=2),
     Role("saga", "pipelines.saga.app:main", metrics_offset=3),
     Role("payment", "pipelines.payments.app:main", metrics_offset=4),
+    Role("sink-postgres", "sinks.postgres.app:main", metrics_offset=5),
+    Role("sink-redis", "sinks.redis_cache.app:main", metrics_offset=6),
+    Role("notifications", "sinks.notifications.app:main", metrics_offset=7),
 )
 
 

@@ -10,6 +10,7 @@ from psycopg import errors
 from tessera.config import SERVICE_DATABASES, Settings
 from tessera.runtime.base import pid_alive, read_pid
 from tessera.runtime.exceptions import PortInUseError
+from tessera.runtime.migrate import MIGRATIONS_ROOT, discover
 from tessera.runtime.postgres import PostgresComponent
 
 NOW = "2026-01-01T00:00:00Z"
@@ -47,8 +48,10 @@ def test_every_service_database_is_migrated(postgres: PostgresComponent) -> None
     assert set(endpoints) == {f"postgres.{s}" for s in SERVICE_DATABASES}
     for service in SERVICE_DATABASES:
         with psycopg.connect(endpoints[f"postgres.{service}"]) as conn:
-            versions = conn.execute("SELECT version FROM schema_migrations").fetchall()
-        assert versions == [(1,)], service
+            versions = conn.execute(
+                "SELECT version FROM schema_migrations ORDER BY version"
+            ).fetchall()
+        assert versions == [(m.version,) for m in discover(MIGRATIONS_ROOT / service)], service
 
 
 def test_oversold_inventory_row_is_rejected(postgres: PostgresComponent) -> None:
