@@ -99,19 +99,16 @@ class GatewaySimulator:
 class Pipelines:
     """The Tessera roles for one test's isolated topics, each a real OS process."""
 
-    def __init__(self, settings: Settings, roles: Iterable[str] = PIPELINE_ROLES) -> None:
+    def __init__(self, settings: Settings) -> None:
         home = Path(tempfile.mkdtemp(prefix="tessera-pipelines-"))
         self.settings = dataclasses.replace(
             settings, home=home, ops_port=free_port_block(len(ROLES) + 2 + 2 * INSTANCE_PORT_STRIDE)
         )
-        self.components = {
-            role.name: ProcessComponent(self.settings, role)
-            for role in ROLES
-            if role.name in set(roles)
-        }
+        self.components = {role.name: ProcessComponent(self.settings, role) for role in ROLES}
 
     def start(self, *roles: str) -> None:
-        chosen = roles or tuple(self.components)
+        """Start `roles` (default: the stream processors) and wait until each is healthy."""
+        chosen = roles or PIPELINE_ROLES
         for role in chosen:
             self.components[role].start_detached()
         for role in chosen:
