@@ -9,6 +9,9 @@
 | TESSERA_INGRESS_HOLDS_CAP | 5 | PENDING bookings one user may have open |
 | TESSERA_INGRESS_MAX_BODY | 16384 | request body limit in bytes (413 above) |
 | TESSERA_INGRESS_TRUST_FORWARDED | 0 | take the client IP from X-Forwarded-For (behind a proxy) |
+| TESSERA_INGRESS_SSE_HEARTBEAT_S | 15 | comment line interval on idle event streams |
+| TESSERA_INGRESS_KAFKA_TIMEOUT_MS | 10000 | produce -> ack deadline (503 after it) |
+| TESSERA_INGRESS_KAFKA_LINGER_MS | 2 | producer batching delay |
 | TESSERA_JWKS | $TESSERA_HOME/keys/jwks.json | JWKS file path or http(s) URL |
 | TESSERA_JWT_ISSUER / TESSERA_JWT_AUDIENCE | tessera-dev / tessera-api | required iss / aud |
 """
@@ -80,13 +83,21 @@ class BackendConfig:
     redis_connect_timeout_s: float = 0.5
     redis_retries: int = 1  # one quick retry; redis-py's default retries ~4 s on refused
     redis_down_for_s: float = 1.0  # after a connection failure skip Redis this long
-    redis_max_connections: int = 64
+    redis_max_connections: int = 1024
     pg_pool_max: int = 4
     pg_timeout_s: float = 2.0
     kafka_delivery_timeout_ms: int = 10_000
     kafka_linger_ms: int = 2
     sse_heartbeat_s: float = 15.0
     sse_max_duration_s: float = 3600.0
+
+    @classmethod
+    def from_env(cls) -> BackendConfig:
+        return cls(
+            kafka_delivery_timeout_ms=_int("TESSERA_INGRESS_KAFKA_TIMEOUT_MS", 10_000),
+            kafka_linger_ms=_int("TESSERA_INGRESS_KAFKA_LINGER_MS", 2),
+            sse_heartbeat_s=_float("TESSERA_INGRESS_SSE_HEARTBEAT_S", 15.0),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,7 @@ class IngressConfig:
         return cls(
             auth=AuthConfig.from_env(settings),
             limits=LimitsConfig.from_env(),
+            backend=BackendConfig.from_env(),
             host=os.environ.get("TESSERA_INGRESS_HOST", "127.0.0.1"),
             workers=_int("TESSERA_INGRESS_WORKERS", 1),
             trust_forwarded=os.environ.get("TESSERA_INGRESS_TRUST_FORWARDED", "0") == "1",

@@ -18,9 +18,10 @@ from schemas.base import BookingStatus, Quantity
 _NO_CONTROL = r"^[^\x00-\x1f\x7f]+$"
 ApiId = Annotated[str, Meta(min_length=1, max_length=128, pattern=_NO_CONTROL)]
 PaymentMethod = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Email = Annotated[str, Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[a-z]+$")]
+_VISIBLE = r"[^@ \x00-\x1f\x7f-\x9f]+"  # not \s: Python's and ECMA-262's differ
+Email = Annotated[str, Meta(max_length=254, pattern=rf"^{_VISIBLE}@{_VISIBLE}\.[A-Za-z]{{2,}}$")]
 Phone = Annotated[str, Meta(pattern=r"^\+?[0-9][0-9 ()-]{6,19}$")]
-WebhookUrl = Annotated[str, Meta(max_length=2048, pattern=r"^https://[^\s\x00-\x1f]+$")]
+WebhookUrl = Annotated[str, Meta(max_length=2048, pattern=r"^https://[^ \x00-\x1f\x7f-\x9f]+$")]
 Reason = Annotated[str, Meta(min_length=1, max_length=200, pattern=_NO_CONTROL)]
 PaymentStatus = Literal[
     "AUTHORIZING", "AUTHORIZED", "DECLINED", "CAPTURED", "VOIDED", "REFUNDED", "FAILED"
@@ -116,7 +117,7 @@ class PaymentView(Response, frozen=True):
     booking_id: str
     payment_id: str | None
     status: PaymentStatus
-    amount: Money
+    amount: Money | None  # not known yet (e.g. a decline recorded before the amount)
     captured: bool
     version: int
     updated_at: datetime

@@ -16,9 +16,15 @@ import statistics
 import time
 import uuid
 
-from load.system_harness import send, start_system, stop_system, wait_until
+from load.system_harness import (
+    RunningSystem,
+    create_booking,
+    send,
+    start_system,
+    stop_system,
+    wait_until,
+)
 from schemas.base import Money
-from schemas.booking_commands import CreateBooking
 from schemas.inventory_commands import SetCapacity
 from tessera.config import load_settings
 
@@ -30,8 +36,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(commit_interval: float, rate: int, seconds: int, items: int) -> dict[str, float]:
-    system = start_system(load_settings(), commit_interval_s=commit_interval, partitions=12)
+def warm_up(system: RunningSystem, item_ids: list[str]) -> None:
+    """Every partition assigned, every changelog created, every connection open."""
+    commands = [
+        create_booking(
+            user_id="warm",
+            item_id=item_ids[n % len(item_ids)],
+            quantity=1,
+            payment_method="pm_card_visa",
+        )
+        for n in range(4 * len(item_ids))
+    ]
+    bookings = [c.booking_id for c in commands]
+    send(system.settings, system.producer, commands)
+    wait_until(lambda: all(system.watcher.status(b) in TERMINAL for b in bookings), 120, "warm-up")
+
+
+def run(
+    commit_interval: float, rate: int, seconds: int, items: int, partitions: int
+) -> dict[str, float]:
+    system = start_system(
+        load_settings(),
+        commit_interval_s=commit_interval,
+        partitions=partitions,
+        gateway="simulated",
+    )
     try:
         item_ids = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(items)]
         send(
@@ -40,6 +69,7 @@ def run(commit_interval: float, rate: int, seconds: int, items: int) -> dict[str
             [SetCapacity(item_id=i, capacity=1_000_000, price=Money(2500)) for i in item_ids],
         )
         wait_until(lambda: all(i in system.watcher.items for i in item_ids), 60, "items")
+        warm_up(system, item_ids)
         sent_at: dict[str, float] = {}
         started = time.monotonic()
         for n in range(rate * seconds):
@@ -47,15 +77,13 @@ def run(commit_interval: float, rate: int, seconds: int, items: int) -> dict[str
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            booking_id = f"bb-{uuid.uuid4().hex}"
-            sent_at[booking_id] = time.monotonic()
-            message = CreateBooking(
-                booking_id=booking_id,
+            message = create_booking(
                 user_id=f"u{n}",
                 item_id=item_ids[n % items],
                 quantity=1,
                 payment_method="pm_card_visa",
             )
+            sent_at[message.booking_id] = time.monotonic()
             send(system.settings, system.producer, [message], flush=False)
         system.producer.flush(30)
         wait_until(
@@ -86,9 +114,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--commit-interval", type=float, nargs="+", default=[0.05, 0.1, 0.5])
+    parser.add_argument("--partitions", type=int, default=12)
     args = parser.parse_args()
     for interval in args.commit_interval:
-        print(json.dumps(run(interval, args.rate, args.seconds, args.items)), flush=True)
+        result = run(interval, args.rate, args.seconds, args.items, args.partitions)
+        print(json.dumps(result | {"partitions": args.partitions}), flush=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from confluent_kafka import Consumer, Producer
 
 from pipelines.runtime.outputs import route
 from schemas import booking_events, inventory_events, payment_events
+from schemas.booking_commands import CreateBooking
+from schemas.command_ids import booking_id_for
 from schemas.topics import BOOKING_EVENTS, INVENTORY_SNAPSHOTS, PAYMENT_EVENTS
 from tessera.config import Settings
 from tessera.kafka_clients import producer_config
@@ -142,6 +144,12 @@ def producer_for(settings: Settings) -> Producer:
     return Producer(producer_config(settings.kafka_bootstrap, **{"linger.ms": 5}))
 
 
+def create_booking(**fields: Any) -> CreateBooking:
+    """A CreateBooking as a partner builds it: a fresh command id, the booking id derived."""
+    message_id = uuid.uuid4().hex
+    return CreateBooking(message_id=message_id, booking_id=booking_id_for(message_id), **fields)
+
+
 def send(
     settings: Settings, producer: Producer, messages: Iterable[Any], flush: bool = True
 ) -> None:
@@ -206,6 +214,15 @@ class Watcher:
                     self.items[event.item_id] = event
             case _ if hasattr(event, "booking_id"):
                 self.payments[event.booking_id].append(event)
+
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[Any]]]:
+        """Copies of (bookings, items, payments), taken under the lock (safe to iterate)."""
+        with self._lock:
+            return (
+                dict(self.bookings),
+                dict(self.items),
+                {k: list(v) for k, v in self.payments.items()},
+            )
 
     def status(self, booking_id: str) -> str | None:
         with self._lock:

@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = schemas_sub.add_parser("export", help="write JSON Schema for every topic")
     export.add_argument("--out", default=str(PROJECT_ROOT / "schemas" / "json"))
     export.set_defaults(func=cmd_schemas)
+    from ingress.auth.token_cli import add_token_command
+
+    add_token_command(sub)
     run = sub.add_parser("run", help="run one Tessera process in the foreground")
     run.add_argument("role")
     run.set_defaults(func=cmd_run)

@@ -52,6 +52,8 @@ def test_up_status_down_on_a_private_home() -> None:
         assert endpoints["kafka"] == f"127.0.0.1:{base}"
         assert endpoints["redis"] == f"redis://127.0.0.1:{base + 3}/0"
         assert endpoints["postgres.booking"].endswith(f":{base + 2}/tessera_booking")
+        assert endpoints["ingress"] == f"http://127.0.0.1:{base + 4}"
+        assert set(report["components"]) >= {"kafka", "postgres", "redis", "saga", "ingress"}
         again = tessera(env, "topics", "apply")
         assert "no changes" in again.stdout, again.stdout
     finally:

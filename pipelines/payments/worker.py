@@ -27,6 +27,7 @@ from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from schemas import codec
 from schemas.payment_commands import PaymentCommand
 from schemas.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
+from tessera import telemetry, tracing
 from tessera.config import Settings
 from tessera.kafka_clients import producer_config
 
@@ -58,6 +59,7 @@ class PaymentWorker:
         self.ledger = IntentLedger(settings.state_dir(ROLE))
         self._key_chains: dict[str, asyncio.Future[None]] = {}
         self._stopping = asyncio.Event()
+        tracing.setup(ROLE)
         self.consumer = Consumer(
             {
                 "bootstrap.servers": settings.kafka_bootstrap,
@@ -120,8 +122,14 @@ class PaymentWorker:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._key_chains[key] = done
         asyncio.create_task(
-            self._handle(command, key, headers, (topic, partition, offset), previous, done)
+            self._traced(command, key, headers, (topic, partition, offset), previous, done)
         )
+
+    async def _traced(self, command: PaymentCommand, key: str, headers: Any, *rest: Any) -> None:
+        """The record's span (child of its traceparent) and log fields, in this task's context."""
+        telemetry.bind(booking_id=key, correlation_id=command.correlation_id)
+        with tracing.start_span_from_headers(f"{ROLE} {type(command).__name__}", headers):
+            await self._handle(command, key, headers, *rest)
 
     async def _handle(
         self,
@@ -146,9 +154,11 @@ class PaymentWorker:
             else:
                 event = recorded
             metrics.PROCESSED.labels(ROLE, PAYMENT_COMMANDS.name, type(command).__name__).inc()
+            headers = tracing.inject(list(headers))  # the event carries this hop's span
             self._produce(self.settings.topic(PAYMENT_EVENTS.name), key, event, headers, position)
         except Exception:
             metrics.ERRORS.labels(ROLE, "handle").inc()
+            tracing.mark_error(tracing.current_span(), "payment command failed")
             logger.exception(
                 "payment command failed; stopping so it is redelivered", extra={"booking_id": key}
             )
@@ -184,10 +194,12 @@ class PaymentWorker:
         if not positions:
             return
         try:
+            started = time.perf_counter()
             self.consumer.commit(
                 offsets=[TopicPartition(t, p, o) for (t, p), o in positions.items()],
                 asynchronous=False,
             )
+            metrics.COMMIT_SECONDS.labels(ROLE).observe(time.perf_counter() - started)
             self.offsets.committed(positions)
         except Exception:
             metrics.ERRORS.labels(ROLE, "commit").inc()

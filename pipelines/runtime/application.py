@@ -24,6 +24,7 @@ from quixstreams.models import Serializer
 from schemas.base import SCHEMA_VERSION, now_ms
 from schemas.topics import TopicSpec, declared_topics
 from state_stores.base import KeyValueStore
+from tessera import telemetry, tracing
 from tessera.config import Settings
 
 from . import metrics
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 _quix_producer._ABORT_RETRY_ATTEMPTS = 1  # noqa: SLF001
 
 Handler = Callable[[KeyValueStore, Any, int], Iterable[Any]]
+# A pipeline's own input rules beyond the schema: None if fine, else why it is rejected.
+Validator = Callable[[Any], str | None]
 PROPAGATED_HEADERS = ("traceparent", "tracestate", "x-correlation-id")
 
 
@@ -108,26 +111,42 @@ def decode_or_dead_letter(
 
 
 def make_step(
-    role: str, inputs: dict[str, TopicSpec], handler: Handler
+    role: str, inputs: dict[str, TopicSpec], handler: Handler, validate: Validator | None = None
 ) -> Callable[..., list[Outbound]]:
+    tracing.setup(role)
+
     def step(value: bytes, key: Any, _timestamp: int, headers: Any, state: Any) -> list[Outbound]:
         started = time.perf_counter()
         broker_topic = message_context().topic
         spec = inputs[broker_topic]
         key_text = key.decode() if isinstance(key, bytes) else str(key or "")
         carried = [(k, v) for k, v in (headers or ()) if k in PROPAGATED_HEADERS]
-        message, rejected = decode_or_dead_letter(spec, key_text, value, carried)
-        if rejected is not None:
-            metrics.DEAD_LETTERS.labels(role, spec.name, rejected.headers[0][1].decode()).inc()
-            logger.warning(
-                "dead-lettered record",
-                extra={"topic": spec.name, "key": key_text, "reason": rejected.headers[0][1]},
+        # One span per record, child of the input's traceparent; outputs carry the new one.
+        with tracing.start_span_from_headers(f"{role} {spec.name}", carried) as span:
+            tracing.inject(carried, span)
+            message, rejected = decode_or_dead_letter(spec, key_text, value, carried)
+            if rejected is None and validate is not None and (problem := validate(message)):
+                rejected = dead_letter(spec.name, key_text, value, "INVALID", problem, carried)
+            if rejected is not None:
+                reason = rejected.headers[0][1].decode()
+                tracing.mark_error(span, reason)
+                metrics.DEAD_LETTERS.labels(role, spec.name, reason).inc()
+                logger.warning(
+                    "dead-lettered record",
+                    extra={"topic": spec.name, "key": key_text, "reason": reason},
+                )
+                return [rejected]
+            token = telemetry.bind(
+                booking_id=getattr(message, "booking_id", ""),
+                correlation_id=message.correlation_id or message.message_id,
             )
-            return [rejected]
-        outputs = [
-            out if isinstance(out, Outbound) else route(out, carried)
-            for out in handler(QuixStateStore(state), message, now_ms())
-        ]
+            try:
+                outputs = [
+                    out if isinstance(out, Outbound) else route(out, carried)
+                    for out in handler(QuixStateStore(state), message, now_ms())
+                ]
+            finally:
+                telemetry.unbind(token)
         metrics.PROCESSED.labels(role, spec.name, type(message).__name__).inc()
         metrics.PROCESSING_SECONDS.labels(role).observe(time.perf_counter() - started)
         return outputs
@@ -135,11 +154,34 @@ def make_step(
     return step
 
 
-def run_processor(settings: Settings, role: str, inputs: list[TopicSpec], handler: Handler) -> None:
+def time_commits(app: Application, role: str) -> None:
+    """Observe each checkpoint commit (transaction commit with the offsets) in a histogram."""
+    context = app._processing_context  # noqa: SLF001
+    commit_checkpoint = context.commit_checkpoint
+
+    def timed(force: bool = False, revoking: bool = False) -> None:
+        checkpoint = context.checkpoint
+        if not ((checkpoint.expired() or force) and not checkpoint.empty()):
+            return commit_checkpoint(force=force, revoking=revoking)
+        started = time.perf_counter()
+        commit_checkpoint(force=force, revoking=revoking)
+        metrics.COMMIT_SECONDS.labels(role).observe(time.perf_counter() - started)
+
+    context.commit_checkpoint = timed  # type: ignore[method-assign]
+
+
+def run_processor(
+    settings: Settings,
+    role: str,
+    inputs: list[TopicSpec],
+    handler: Handler,
+    validate: Validator | None = None,
+) -> None:
     """Run until stopped; a failed transaction commit rebuilds the Application."""
     while True:
         app = build_application(settings, role)
-        wire(app, settings, role, inputs, handler)
+        wire(app, settings, role, inputs, handler, validate)
+        time_commits(app, role)
         try:
             app.run()
             return
@@ -149,7 +191,12 @@ def run_processor(settings: Settings, role: str, inputs: list[TopicSpec], handle
 
 
 def wire(
-    app: Application, settings: Settings, role: str, inputs: list[TopicSpec], handler: Handler
+    app: Application,
+    settings: Settings,
+    role: str,
+    inputs: list[TopicSpec],
+    handler: Handler,
+    validate: Validator | None = None,
 ) -> None:
     by_broker_name = {settings.topic(spec.name): spec for spec in inputs}
     out_topics = {
@@ -174,7 +221,10 @@ def wire(
     # transaction markers never let a read_committed consumer reach.
     app._dataframe_registry._requires_time_alignment = False  # noqa: SLF001
     sdf = sdf.apply(
-        make_step(role, by_broker_name, handler), stateful=True, metadata=True, expand=True
+        make_step(role, by_broker_name, handler, validate),
+        stateful=True,
+        metadata=True,
+        expand=True,
     )
     sdf = sdf.set_headers(lambda value, _key, _ts, _headers: value.headers)
     sdf.to_topic(

@@ -28,6 +28,12 @@ PROCESSING_SECONDS = Histogram(
     buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25),
 )
 
+COMMIT_SECONDS = Histogram(
+    "tessera_pipeline_commit_seconds",
+    "Time to commit one checkpoint (Kafka transaction or offset commit).",
+    ["pipeline"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 
 PROCESS = Info("tessera_process", "Which Tessera process serves these metrics.")
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
+from schemas.booking_commands import CreateBooking
+from schemas.command_ids import booking_id_for
 from schemas.topics import BOOKING_COMMANDS, INVENTORY_EVENTS, PAYMENT_EVENTS, SAGA_TIMEOUTS
 from state_stores.base import KeyValueStore
 from state_stores.saga import SagaPolicy, handle_saga_message
@@ -31,6 +33,15 @@ def policy_from(settings: Settings) -> SagaPolicy:
     )
 
 
+def validate(message: Any) -> str | None:
+    """Booking ids are derived, never chosen: see schemas/command_ids.py."""
+    if isinstance(message, CreateBooking) and message.booking_id != booking_id_for(
+        message.message_id
+    ):
+        return "booking_id must be booking_id_for(message_id)"
+    return None
+
+
 def handle(policy: SagaPolicy, store: KeyValueStore, message: Any, now_ms: int) -> Iterable[Any]:
     return handle_saga_message(store, message, now_ms, policy)
 
@@ -38,4 +49,4 @@ def handle(policy: SagaPolicy, store: KeyValueStore, message: Any, now_ms: int) 
 def main(settings: Settings, metrics_port: int | None = None) -> None:
     if metrics_port is not None:
         metrics.serve(metrics_port, ROLE)
-    run_processor(settings, ROLE, INPUTS, partial(handle, policy_from(settings)))
+    run_processor(settings, ROLE, INPUTS, partial(handle, policy_from(settings)), validate)

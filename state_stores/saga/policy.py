@@ -16,6 +16,9 @@ class SagaPolicy:
     retry_backoff_base_ms: int = 1_000
     retry_backoff_max_ms: int = 60_000
     max_capture_attempts: int = 5
+    # CONFIRMED is announced at authorization when the hold outlives now by this much;
+    # closer to its expiry the saga waits for the ledger's confirmation.
+    early_confirm_margin_ms: int = 120_000
     # Used for an amount whose currency the ledger left empty.
     currency: str = "USD"
 

@@ -35,6 +35,7 @@ ROLES: tuple[Role, ...] = (
     Role("sink-postgres", "sinks.postgres.app:main", metrics_offset=5),
     Role("sink-redis", "sinks.redis_cache.app:main", metrics_offset=6),
     Role("notifications", "sinks.notifications.app:main", metrics_offset=7),
+    Role("ingress", "ingress.server:main", metrics_offset=8, http_port_setting="ingress_port"),
 )
 
 
@@ -72,18 +73,29 @@ class ProcessComponent(Component):
         pid = read_pid(self.pid_file)
         if pid is None:
             return Health(self.name, "stopped", "not running")
+        if self.role.http_port_setting:
+            # An HTTP server (granian forks its workers): its own /healthz answers.
+            return self._probe(f"{self.http_url}/healthz", pid, expect_pid=False)
+        return self._probe(f"http://127.0.0.1:{self.metrics_port}/metrics", pid, expect_pid=True)
+
+    def _probe(self, url: str, pid: int, expect_pid: bool) -> Health:
         try:
-            with urllib.request.urlopen(  # noqa: S310 - our own loopback port
-                f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2
-            ) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
                 body = response.read().decode()
         except OSError as exc:
-            return Health(self.name, "unhealthy", f"metrics port not answering: {exc}")
-        if f'pid="{pid}"' not in body:
-            return Health(self.name, "unhealthy", f"port {self.metrics_port} is another process's")
+            return Health(self.name, "unhealthy", f"{url} not answering: {exc}")
+        if expect_pid and f'pid="{pid}"' not in body:
+            return Health(self.name, "unhealthy", f"{url} is another process's")
         return Health(self.name, "healthy", f"pid {pid}")
 
+    @property
+    def http_url(self) -> str:
+        port = getattr(self.settings, self.role.http_port_setting or "")
+        return f"http://127.0.0.1:{port}"
+
     def endpoints(self) -> dict[str, str]:
+        if self.role.http_port_setting:
+            return {self.name: self.http_url, f"metrics.{self.name}": f"{self.http_url}/metrics"}
         return {f"metrics.{self.name}": f"http://127.0.0.1:{self.metrics_port}/metrics"}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from load.system_harness import RunningSystem, send, wait_until
+from load.system_harness import RunningSystem, create_booking, send, wait_until
+from schemas import codec
 from schemas.base import Money
 from schemas.booking_commands import CancelBooking, CreateBooking
 from schemas.inventory_commands import SetCapacity
@@ -27,21 +28,14 @@ def new_item(system: RunningSystem, capacity: int, price_minor: int = 1500) -> s
 def book(
     system: RunningSystem, item_id: str, payment_method: str = "pm_card_visa", quantity: int = 1
 ) -> str:
-    booking_id = f"bk-{uuid.uuid4().hex[:12]}"
-    send(
-        system.settings,
-        system.producer,
-        [
-            CreateBooking(
-                booking_id=booking_id,
-                user_id=f"user-{booking_id}",
-                item_id=item_id,
-                quantity=quantity,
-                payment_method=payment_method,
-            )
-        ],
+    command = create_booking(
+        user_id=f"user-{uuid.uuid4().hex[:8]}",
+        item_id=item_id,
+        quantity=quantity,
+        payment_method=payment_method,
     )
-    return booking_id
+    send(system.settings, system.producer, [command])
+    return command.booking_id
 
 
 def test_happy_path_completes_and_captures_once(system: RunningSystem) -> None:
@@ -107,6 +101,14 @@ def test_poison_input_is_dead_lettered_and_processing_continues(system: RunningS
     topic = system.settings.topic("booking-commands")
     system.producer.produce(topic, key=b"junk", value=b"{not json")
     system.producer.produce(topic, key=b"bad", value=b'{"type":"CreateBooking","quantity":0}')
+    chosen = CreateBooking(
+        booking_id="i-chose-this",
+        user_id="u",
+        item_id="i",
+        quantity=1,
+        payment_method="pm_card_visa",
+    )
+    system.producer.produce(topic, key=b"chosen", value=codec.encode(chosen))
     system.producer.flush(10)
     item_id = new_item(system, capacity=1)
     booking_id = book(system, item_id)
@@ -121,9 +123,9 @@ def test_poison_input_is_dead_lettered_and_processing_continues(system: RunningS
     )
     consumer.subscribe([f"{topic}.dlq"])
     reasons = {}
-    wait_until(lambda: _collect(consumer, reasons) >= 2, 30, "two dead letters")
+    wait_until(lambda: _collect(consumer, reasons) >= 3, 30, "three dead letters")
     consumer.close()
-    assert reasons == {b"junk": b"UNDECODABLE", b"bad": b"INVALID"}
+    assert reasons == {b"junk": b"UNDECODABLE", b"bad": b"INVALID", b"chosen": b"INVALID"}
 
 
 def _collect(consumer, into: dict) -> int:

@@ -9,9 +9,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from load.system_harness import RunningSystem, send, start_system, stop_system, wait_until
+from load.system_harness import (
+    RunningSystem,
+    create_booking,
+    send,
+    start_system,
+    stop_system,
+    wait_until,
+)
 from schemas.base import Money
-from schemas.booking_commands import CreateBooking
 from schemas.inventory_commands import SetCapacity
 from tessera.config import Settings
 
@@ -36,23 +42,16 @@ def run_flash_sale(system: RunningSystem, during: threading.Thread | None = None
         [SetCapacity(item_id=item_id, capacity=CAPACITY, price=Money(4900, "USD"))],
     )
     wait_until(lambda: item_id in system.watcher.items, 60, "item created")
-    bookings = {f"fs-{uuid.uuid4().hex[:12]}": (item_id, 1) for _ in range(BUYERS)}
+    commands = [
+        create_booking(
+            user_id=f"user-{n}", item_id=item_id, quantity=1, payment_method="pm_card_visa"
+        )
+        for n in range(BUYERS)
+    ]
+    bookings = {command.booking_id: (item_id, 1) for command in commands}
     if during is not None:
         during.start()
-    send(
-        system.settings,
-        system.producer,
-        [
-            CreateBooking(
-                booking_id=booking_id,
-                user_id=f"user-{n}",
-                item_id=item_id,
-                quantity=1,
-                payment_method="pm_card_visa",
-            )
-            for n, booking_id in enumerate(bookings)
-        ],
-    )
+    send(system.settings, system.producer, commands)
     if during is not None:
         during.join()
     wait_until(
@@ -75,7 +74,7 @@ def test_flash_sale_survives_three_pipeline_crashes(flash_system: RunningSystem)
 
     def crash_three_times() -> None:
         for role in ("saga", "inventory", "payment"):
-            time.sleep(1.0)
+            time.sleep(0.3)
             settled_at_kill.append(
                 sum(str(b.status) in TERMINAL for b in watcher.bookings.values())
             )

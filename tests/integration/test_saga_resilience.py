@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 from confluent_kafka.admin import AdminClient
 
-from load.system_harness import RunningSystem, send, start_system, stop_system, wait_until
-from schemas.booking_commands import CreateBooking
+from load.system_harness import (
+    RunningSystem,
+    create_booking,
+    send,
+    start_system,
+    stop_system,
+    wait_until,
+)
 from tessera.config import Settings
 
 from .invariants import TERMINAL, assert_invariants
@@ -59,18 +64,12 @@ def test_sigkill_mid_stream_then_restart(stack: Settings) -> None:
         messages = []
         for n in range(300):
             item_id = list(items)[n % 3]
-            booking_id = f"k-{uuid.uuid4().hex[:12]}"
             method = "pm_card_chargeDeclined" if n % 10 == 0 else "pm_card_visa"
-            bookings[booking_id] = (item_id, 1)
-            messages.append(
-                CreateBooking(
-                    booking_id=booking_id,
-                    user_id=f"u{n}",
-                    item_id=item_id,
-                    quantity=1,
-                    payment_method=method,
-                )
+            command = create_booking(
+                user_id=f"u{n}", item_id=item_id, quantity=1, payment_method=method
             )
+            bookings[command.booking_id] = (item_id, 1)
+            messages.append(command)
         send(system.settings, system.producer, messages[:150])
         for role in ("saga", "payment", "inventory", "timers"):
             time.sleep(0.5)

@@ -41,10 +41,15 @@ PAYMENT_ID = "pi_123"
 M = TypeVar("M", bound=Envelope)
 
 
+# The step-by-step examples pin the ledger-confirmed order (CONFIRMED after the ledger
+# confirms); test_early_confirmation.py and the world properties run the default policy.
+LEDGER_CONFIRMED = SagaPolicy(early_confirm_margin_ms=10**12)
+
+
 class SagaDriver:
     def __init__(self, policy: SagaPolicy | None = None) -> None:
         self.store = InMemoryStore()
-        self.policy = policy or SagaPolicy()
+        self.policy = policy or LEDGER_CONFIRMED
         self.now = NOW
         self.sent: list[Envelope] = []  # everything the saga produced, in order
 

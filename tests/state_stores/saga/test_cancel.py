@@ -5,6 +5,7 @@ from schemas.booking_events import BookingCancelled, BookingConfirmed, BookingRe
 from schemas.inventory_commands import ReleaseReservation
 from schemas.payment_commands import RefundPayment, VoidPayment
 from schemas.saga_events import SagaStepChanged
+from state_stores.saga import SagaPolicy
 
 from .driver import BOOKING, PAYMENT_ID, SagaDriver, commands, one
 
@@ -87,8 +88,22 @@ def test_cancel_while_authorizing_voids_the_authorization_and_releases() -> None
     assert_cancelled(saga)
 
 
-def test_cancel_while_confirming_never_confirms_the_booking() -> None:
-    saga = SagaDriver()
+def test_cancel_after_the_early_confirmation_voids_and_releases() -> None:
+    saga = SagaDriver(SagaPolicy())
+    saga.create()
+    saga.reserved()
+    saga.authorized()
+    assert len(saga.all(BookingConfirmed)) == 1  # announced at authorization
+    saga.cancel()
+    assert commands(saga.confirmed()) == ["VoidPayment"]
+    saga.voided()
+    saga.released()
+    assert_cancelled(saga)
+
+
+def test_cancel_while_confirming_a_hold_near_expiry_never_confirms_the_booking() -> None:
+    # The hold expires within the margin: CONFIRMED waits for the ledger's confirmation.
+    saga = SagaDriver(SagaPolicy(hold_ttl_ms=60_000, early_confirm_margin_ms=120_000))
     saga.create()
     saga.reserved()
     saga.authorized()

@@ -1,13 +1,16 @@
 """Deterministic command and booking ids: the dedupe key space HTTP and Kafka partners share.
 
+Part of the booking-commands contract (partners derive ids the same way).
+
     message_id = uuid5(COMMAND_NAMESPACE, f"{principal}\\n{idempotency_key}")
     booking_id = uuid5(BOOKING_NAMESPACE, message_id)
 
 The HTTP ingress derives message_id from the caller (JWT `sub`) and its Idempotency-Key;
 a partner producing straight to booking-commands picks a message_id (it may derive it the
 same way from its own sub and key) and MUST set booking_id = booking_id_for(message_id).
-The saga dedupes CreateBooking by booking_id, so one command sent over HTTP and over
-Kafka, or retried after an ambiguous failure, books once.
+The saga dead-letters a CreateBooking whose booking_id is not booking_id_for(message_id)
+(so nobody picks booking ids), and dedupes CreateBooking by booking_id, so one command
+sent over HTTP and over Kafka, or retried after an ambiguous failure, books once.
 """
 
 from __future__ import annotations

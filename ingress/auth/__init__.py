@@ -1,0 +1,1 @@
+"""Authentication (JWT against a rotating JWKS) and authorization (roles, ownership)."""

@@ -1,0 +1,281 @@
+"""POST /api/v1/bookings throughput, as a ratio to a granian hello-world, in one run.
+
+Both servers run under granian with the same settings (ASGI, uvloop, same worker count)
+and stay up side by side; the same wrk load (connections, threads, duration; one POST
+with a JSON body, a Bearer token and a unique Idempotency-Key per request) alternates
+between them for --rounds rounds, so a noisy neighbour on a shared machine hits both
+alike. The ingress runs on the real stack: JWT check, one admission script (rate limits,
+idempotency claim, holds cap), Kafka produce awaited until acks=all, then the accepted
+record and the stored response in one script. The medians are reported.
+
+    uv run python -m load.bench_ingress [--rounds 3] [--duration 8] [--connections 64]
+
+Needs wrk (`apt-get install -y wrk`) and the stack (`uv run tessera up --infra-only`).
+The ingress uses a private topic prefix; its topics and Redis keys are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from ingress.auth.token_cli import mint_token
+from tessera.config import PROJECT_ROOT, Settings, load_settings
+from tessera.runtime.topics import apply_topics
+
+BODY = b'{"itemId":"bench-item","quantity":1,"paymentMethod":"pm_card_visa"}'
+_HELLO = msgspec.json.encode({"bookingId": str(uuid.UUID(int=0)), "status": "PENDING"})
+UNLIMITED = "1000000000"
+
+
+async def hello_app(scope, receive, send):  # type: ignore[no-untyped-def]
+    """The baseline: drain the body, answer a msgspec-encoded JSON 202."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 202, "headers": headers})
+    await send({"type": "http.response.body", "body": _HELLO})
+
+
+# wrk script: round-robin tokens; Idempotency-Key = run, phase (script argument), thread, n.
+LUA = """
+local tokens = {%(tokens)s}
+local body = [[%(body)s]]
+local counter, prefix = 0, ""
+local n = 0
+function setup(thread) n = n + 1; thread:set("tid", n) end
+function init(args) prefix = "%(run)s-" .. args[1] .. "-" .. tid .. "-" end
+function request()
+  counter = counter + 1
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. tokens[(counter %% #tokens) + 1]
+  headers["Idempotency-Key"] = prefix .. counter
+  return wrk.format("POST", "%(path)s", headers, body)
+end
+"""
+
+
+@dataclasses.dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    requests: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(argv: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            argv,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"{argv} exited:\n{log.read_text()}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(ready_url, timeout=2):  # noqa: S310 - loopback
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{argv} not ready:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def run_wrk(url: str, script: Path, phase: str, duration: int, args: argparse.Namespace) -> Result:
+    argv = [
+        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency",
+        "-s", str(script), url, "--", phase,
+    ]  # fmt: skip
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    rps = float(_find(r"Requests/sec:\s+([\d.]+)", out))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return Result(
+        rps,
+        _percentile(out, "50"),
+        _percentile(out, "99"),
+        int(non_2xx.group(1)) if non_2xx else 0,
+        int(_find(r"(\d+) requests in", out)),
+    )
+
+
+def _find(pattern: str, text: str) -> str:
+    match = re.search(pattern, text, re.M)
+    if match is None:
+        raise SystemExit(f"unexpected wrk output:\n{text}")
+    return match.group(1)
+
+
+def _percentile(out: str, which: str) -> float:
+    match = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if match is None:
+        raise SystemExit(f"no {which}% latency in wrk output:\n{out}")
+    return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+
+
+def _statuses(url: str) -> dict[str, int]:
+    """createBooking answers by status, from the ingress's own metrics (warmups included)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:  # noqa: S310
+        text = response.read().decode()
+    found = re.findall(
+        r'requests_total\{method="POST",route="createBooking",status="(\d+)"\} ([\d.e+]+)', text
+    )
+    return {status: int(float(count)) for status, count in found}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--users", type=int, default=500)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
+    run = uuid.uuid4().hex[:8]
+    settings = dataclasses.replace(load_settings(), topic_prefix=f"bench-{run}.")
+    apply_topics(settings.kafka_bootstrap, settings.topic_partitions, prefix=settings.topic_prefix)
+    tokens = ",".join(
+        f'"{mint_token(settings, f"bench-user-{i}", "USER", 3600)}"' for i in range(args.users)
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingress-"))
+    hello_port, ingress_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "TESSERA_TOPIC_PREFIX": settings.topic_prefix,
+        "TESSERA_INGRESS_PORT": str(ingress_port),
+        "TESSERA_INGRESS_WORKERS": str(args.workers),
+        "TESSERA_INGRESS_USER_RATE": UNLIMITED,  # the limits are still checked, never hit
+        "TESSERA_INGRESS_IP_RATE": UNLIMITED,
+        "TESSERA_INGRESS_HOLDS_CAP": UNLIMITED,  # no pipeline runs: every booking stays PENDING
+    }
+    hello_argv = [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
+        "--workers", str(args.workers), "--port", str(hello_port), "--log-level", "warning",
+        "load.bench_ingress:hello_app",
+    ]  # fmt: skip
+    targets = {
+        "hello": (f"http://127.0.0.1:{hello_port}", "/"),
+        "ingress": (f"http://127.0.0.1:{ingress_port}", "/api/v1/bookings"),
+    }
+    results: dict[str, list[Result]] = {"hello": [], "ingress": []}
+    try:
+        with (
+            server(hello_argv, env, targets["hello"][0], workdir / "hello.log"),
+            server(
+                [sys.executable, "-m", "ingress.server"],
+                env,
+                targets["ingress"][0] + "/readyz",
+                workdir / "ingress.log",
+            ),
+        ):
+            scripts = {}
+            for name, (_, path) in targets.items():
+                scripts[name] = workdir / f"{name}.lua"
+                values = {"tokens": tokens, "body": BODY.decode(), "run": run, "path": path}
+                scripts[name].write_text(LUA % values)
+            for name, (url, _) in targets.items():
+                run_wrk(url, scripts[name], "warmup", args.warmup, args)
+            for i in range(args.rounds):
+                for name, (url, _) in targets.items():
+                    results[name].append(run_wrk(url, scripts[name], f"r{i}", args.duration, args))
+            statuses = _statuses(targets["ingress"][0])
+    finally:
+        _cleanup(settings)
+        shutil.rmtree(workdir, ignore_errors=True)
+    return report(args, results, statuses)
+
+
+def report(args: argparse.Namespace, results: dict[str, list[Result]], statuses: dict) -> int:
+    print(f"{'round':6} {'server':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for i in range(args.rounds):
+        for name in ("hello", "ingress"):
+            r = results[name][i]
+            print(f"{i:<6} {name:8} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.non_2xx:8d}")
+    med = {n: statistics.median(r.rps for r in rs) for n, rs in results.items()}
+    ingress = results["ingress"]
+    p50 = statistics.median(r.p50_ms for r in ingress)
+    p99 = statistics.median(r.p99_ms for r in ingress)
+    ratios = [i.rps / h.rps for h, i in zip(results["hello"], ingress, strict=True)]
+    print(f"ingress createBooking answers by status (warmups included): {statuses}")
+    print(
+        f"POST /api/v1/bookings: {med['ingress']:.0f} req/s (median of {args.rounds}), "
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms; hello-world {med['hello']:.0f} req/s; "
+        f"ratio {med['ingress'] / med['hello']:.2f} (per round: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}; goal >= 0.3; {args.workers} worker(s), "
+        f"{args.connections} connections)"
+    )
+    summary = {"ratio": round(med["ingress"] / med["hello"], 3), "median_rps": med}
+    print(json.dumps({**summary, "rounds": {n: [dataclasses.asdict(r) for r in rs]
+                                            for n, rs in results.items()}}))  # fmt: skip
+    return 0 if all(r.non_2xx == 0 for r in ingress) else 1
+
+
+def _cleanup(settings: Settings) -> None:
+    """Drop the run's topics and Redis keys (accepted records, idempotency, rate buckets)."""
+    import redis
+    from confluent_kafka.admin import AdminClient
+
+    with redis.Redis.from_url(settings.redis_url) as client:
+        doomed = list(client.scan_iter(match=f"{settings.topic_prefix}*", count=1000))
+        for i in range(0, len(doomed), 1000):
+            client.unlink(*doomed[i : i + 1000])
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 0})
+    topics = [
+        t for t in admin.list_topics(timeout=10).topics if t.startswith(settings.topic_prefix)
+    ]
+    if topics:
+        for future in admin.delete_topics(topics, operation_timeout=30).values():
+            future.result()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
