@@ -26,6 +26,12 @@ from .packages import apt_install
 
 KAFKA_DIR = PROJECT_ROOT / "deploy" / "kafka"
 LIBS_DIR = KAFKA_DIR / "libs"
+# The broker cannot start without any of these; a partial copy is fetched again.
+REQUIRED_JARS = ("kafka_2.13-*.jar", "slf4j-api-2*.jar", "log4j-core-*.jar", "log4j-slf4j2-impl-*")
+
+
+def jars_complete() -> bool:
+    return all(any(LIBS_DIR.glob(pattern)) for pattern in REQUIRED_JARS)
 
 
 class KafkaComponent(Component):
@@ -41,7 +47,7 @@ class KafkaComponent(Component):
 
     def ensure_installed(self) -> None:
         self._ensure_java()
-        if not any(LIBS_DIR.glob("kafka_2.13-*.jar")):
+        if not jars_complete():
             self._fetch_jars()
 
     def _ensure_java(self) -> None:
@@ -69,7 +75,7 @@ class KafkaComponent(Component):
             text=True,
             check=False,
         )
-        if result.returncode != 0 or not any(LIBS_DIR.glob("kafka_2.13-*.jar")):
+        if result.returncode != 0 or not jars_complete():
             raise RuntimeSetupError(
                 "Could not download the Kafka jars from Maven Central "
                 f"(mvn exit {result.returncode}). Check that Maven Central is reachable "
