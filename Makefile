@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: install up down status test test-unit lint fmt bench clean
+.PHONY: install up down status test test-tools test-unit lint fmt bench clean
 
 # Everything a fresh machine needs: uv, the locked venv, Java + Kafka jars, Postgres, Redis.
 install: .venv/.synced
@@ -25,8 +25,13 @@ down:
 status: .venv/.synced
 	$(UV) run tessera status
 
+# Tools only the tests use: headless Chromium (the ops page test, from Debian).
+test-tools:
+	@command -v chromium >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 # The whole suite on the real stack; the test session starts Kafka/Postgres/Redis if needed.
-test: install
+test: install test-tools
 	$(UV) run pytest $(PYTEST_ARGS)
 
 # Pure tests only: no Kafka, Postgres or Redis.

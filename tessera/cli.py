@@ -149,8 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default=str(PROJECT_ROOT / "schemas" / "json"))
     export.set_defaults(func=cmd_schemas)
     from ingress.auth.token_cli import add_token_command
+    from tessera.ops.trace_cli import add_trace_command
 
     add_token_command(sub)
+    add_trace_command(sub)
     run = sub.add_parser("run", help="run one Tessera process in the foreground")
     run.add_argument("role")
     run.set_defaults(func=cmd_run)

@@ -62,10 +62,11 @@ async def _void(gateway: PaymentGateway, command: VoidPayment) -> GatewayResult:
                 idempotency_key=command.authorize_idempotency_key,
             ),
         )
-        if replay.outcome == "DECLINED":
+        if replay.outcome == "DECLINED" or (replay.outcome == "FAILED" and not replay.retryable):
+            # Refused outright (declined, unknown payment method): no money moved.
             return GatewayResult(outcome="SUCCEEDED", detail="nothing was authorized")
         if replay.outcome == "FAILED":
-            return replay
+            return replay  # still no answer: the saga retries the void later
         payment_id = replay.gateway_ref or ""
     if not payment_id:
         return GatewayResult(outcome="SUCCEEDED", detail="nothing to void")

@@ -4,6 +4,7 @@ is down, batch positions and synchronous offset commits, rebalance callbacks."""
 from __future__ import annotations
 
 import logging
+import time
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
@@ -82,7 +83,9 @@ class SinkConsumer:
         if not commit:
             return
         try:
+            started = time.perf_counter()
             self.consumer.commit(offsets=commit, asynchronous=False)
+            metrics.COMMIT_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         except KafkaException as exc:
             metrics.ERRORS.labels(self.name, "offset_commit").inc()
             logger.warning(

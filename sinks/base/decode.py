@@ -11,6 +11,7 @@ from confluent_kafka import Message
 
 from schemas.base import SCHEMA_VERSION
 from schemas.topics import TopicSpec
+from tessera import tracing
 
 from ..exceptions import SinkConfigError
 from . import metrics
@@ -33,6 +34,7 @@ class RecordDecoder:
         self.dead_letters = dead_letters
         self.name = writer.name
         self._counts: Counter[tuple[str, str]] = Counter()  # (topic, outcome), per batch
+        tracing.setup(f"sink-{self.name}")
 
     def count_batch(self) -> None:
         """Add this batch's record outcomes to the metrics (once per batch, not per record)."""
@@ -54,6 +56,10 @@ class RecordDecoder:
         if value is None:  # a tombstone on a compacted topic: nothing to write
             self._counts[(spec.name, "ignored")] += 1
             return []
+        with tracing.start_span_from_headers(f"sink-{self.name} {spec.name}", source.headers):
+            return self._rows(spec, source)
+
+    def _rows(self, spec: TopicSpec, source: SourceRecord) -> list[Any]:
         decoded = self.decode(spec, source)
         if decoded is None:
             return []

@@ -36,3 +36,9 @@ BATCH_RECORDS = Histogram(
     ["sink"],
     buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
 )
+COMMIT_SECONDS = Histogram(
+    "tessera_sink_commit_seconds",
+    "Time to commit one batch's Kafka offsets (after its rows are written).",
+    ["sink"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)

@@ -85,15 +85,25 @@ def _matching(
     deadline, idle_until = time.monotonic() + timeout_s, time.monotonic() + 3.0
     while ends and time.monotonic() < min(deadline, idle_until):
         for message in consumer.consume(1000, 0.2):
-            if message.error() is not None:
-                continue
+            position = (message.topic(), message.partition())
+            if message.error() is not None or position not in ends:
+                continue  # past the end of the scan (e.g. a new timer tick): not ours
             idle_until = time.monotonic() + 1.0
-            topic = message.topic()
-            if message.offset() >= ends.get((topic, message.partition()), 0) - 1:
-                ends.pop((topic, message.partition()), None)
+            if message.offset() >= ends[position] - 1:
+                _done(consumer, ends, position)
             value = message.value() or b""
-            if (message.key() == key) if topic in keyed else (needle in value):
+            if (message.key() == key) if message.topic() in keyed else (needle in value):
                 yield entry(settings, message)
+        # A read_committed consumer never sees the commit marker that may end a partition;
+        # its position moves past it, so a partition is done once its position is the end.
+        for tp in consumer.position([TopicPartition(t, p) for t, p in ends]):
+            if tp.offset >= ends[(tp.topic, tp.partition)]:
+                _done(consumer, ends, (tp.topic, tp.partition))
+
+
+def _done(consumer: Consumer, ends: dict, position: tuple[str, int]) -> None:
+    ends.pop(position, None)
+    consumer.pause([TopicPartition(*position)])
 
 
 def entry(settings: Settings, message: Message) -> dict[str, Any]:

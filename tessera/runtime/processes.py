@@ -36,6 +36,7 @@ ROLES: tuple[Role, ...] = (
     Role("sink-redis", "sinks.redis_cache.app:main", metrics_offset=6),
     Role("notifications", "sinks.notifications.app:main", metrics_offset=7),
     Role("ingress", "ingress.server:main", metrics_offset=8, http_port_setting="ingress_port"),
+    Role("ops", "tessera.ops.app:main", metrics_offset=0, http_port_setting="ops_port"),
 )
 
 

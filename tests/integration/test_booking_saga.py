@@ -83,6 +83,14 @@ def test_gateway_timeout_voids_and_releases(system: RunningSystem) -> None:
     assert (audit["authorizations"], audit["voids"], audit["captures"]) == (1, 1, 0)
 
 
+def test_a_payment_method_the_gateway_refuses_fails_and_releases(system: RunningSystem) -> None:
+    item_id = new_item(system, capacity=1)
+    booking_id = book(system, item_id, payment_method="pm_card_4242424242424242")
+    booking = system.watcher.wait_status(booking_id, TERMINAL)
+    assert (str(booking.status), booking.reason) == ("FAILED", "PAYMENT_FAILED")
+    wait_until(lambda: system.watcher.items[item_id].held == 0, 30, "hold released")
+
+
 def test_cancel_after_completion_refunds_and_releases(system: RunningSystem) -> None:
     item_id = new_item(system, capacity=2)
     booking_id = book(system, item_id)
