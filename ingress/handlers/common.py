@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from opentelemetry.trace import SpanKind
+
+from tessera import tracing
+
 from ..auth.principal import can_access
 from ..exceptions import NotFound
 from ..http import HttpRequest
@@ -23,8 +27,17 @@ async def visible_booking(
 
 
 def kafka_headers(req: HttpRequest) -> list[tuple[str, str]]:
-    headers = [("x-request-id", req.request_id)]
-    traceparent = req.headers.get("traceparent")
-    if traceparent and len(traceparent) <= 128:
-        headers.append(("traceparent", traceparent))
+    """The command's headers: request id and this request's trace context.
+
+    The ingress hop is a span (a child of the client's traceparent, or a new root), so one
+    booking is one trace from the HTTP request through every pipeline to the sinks.
+    """
+    incoming = req.headers.get("traceparent")
+    parent = [("traceparent", incoming)] if incoming and len(incoming) <= 128 else []
+    name = f"{req.method} {req.route.name if req.route else req.path}"
+    with tracing.start_span_from_headers(name, parent, kind=SpanKind.SERVER) as span:
+        headers = [("x-request-id", req.request_id), ("traceparent", span.traceparent.decode())]
+        if span.tracestate:
+            state = span.tracestate
+            headers.append(("tracestate", state.decode() if isinstance(state, bytes) else state))
     return headers

@@ -62,3 +62,18 @@ async def test_fifty_concurrent_requests_one_key_one_command(ingress: Any, group
     records = read_topic(h.settings, "booking-commands", group_id)
     assert len(records) == 1
     assert DECODER.decode(records[0].value()).booking_id == responses[0].json()["bookingId"]
+
+
+async def test_the_command_carries_the_request_trace(ingress: Any, group_id: str) -> None:
+    h = await ingress()
+    client_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = h.auth(uid("u"), "USER", key=uid("key"))
+    headers["traceparent"] = f"00-{client_trace}-00f067aa0ba902b7-01"
+    body = {"itemId": "item-1", "quantity": 1, "paymentMethod": "pm_card_visa"}
+    response = await h.client.post("/api/v1/bookings", json=body, headers=headers)
+    assert response.status_code == 202
+    (record,) = read_topic(h.settings, "booking-commands", group_id)
+    traceparent = dict(record.headers())["traceparent"].decode()
+    # Same trace as the client's request, a new span for the ingress hop.
+    assert traceparent.startswith(f"00-{client_trace}-")
+    assert traceparent.split("-")[2] != "00f067aa0ba902b7"
