@@ -28,6 +28,8 @@ class ScheduleTimer(Envelope, frozen=True, tag="ScheduleTimer"):
     target_topic: str
     target_key: str
     payload: bytes
+    # The trace the timer belongs to: the fired record continues it (W3C traceparent).
+    traceparent: str = ""
 
 
 class Tick(Envelope, frozen=True, tag="Tick"):

@@ -91,14 +91,14 @@ def setup(service: str) -> trace.Tracer:
 
 def parse_traceparent(value: bytes | str | None, state: bytes | str | None = None) -> SpanContext:
     """The remote parent a traceparent names (invalid: an INVALID_SPAN_CONTEXT)."""
-    parts = _text(value).strip().split("-")
+    parts = text(value).strip().split("-")
     try:
         if len(parts) < 4 or parts[0] == "ff" or len(parts[1]) != 32 or len(parts[2]) != 16:
             raise ValueError(value)
         trace_id, span_id, flags = int(parts[1], 16), int(parts[2], 16), int(parts[3][:2], 16)
     except ValueError:
         return trace.INVALID_SPAN_CONTEXT
-    raw_state = _text(state)
+    raw_state = text(state)
     trace_state = TraceState.from_header([raw_state]) if raw_state else None
     return SpanContext(trace_id, span_id, True, TraceFlags(flags), trace_state)
 
@@ -110,7 +110,7 @@ def header(headers: Sequence[tuple[str, Any]] | None, name: str) -> Any:
     return None
 
 
-def _text(value: bytes | str | None) -> str:
+def text(value: bytes | str | None) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
 
 

@@ -22,6 +22,7 @@ from quixstreams import Application, message_context
 from quixstreams.models import Serializer
 
 from schemas.base import SCHEMA_VERSION, now_ms
+from schemas.timers import ScheduleTimer
 from schemas.topics import TopicSpec, declared_topics
 from state_stores.base import KeyValueStore
 from tessera import telemetry, tracing
@@ -110,6 +111,15 @@ def decode_or_dead_letter(
     return message, None
 
 
+def with_trace(message: Any, headers: Headers) -> Any:
+    """A timer remembers the trace that set it, so the record it fires continues it."""
+    if isinstance(message, ScheduleTimer) and not message.traceparent:
+        value = tracing.header(headers, "traceparent")
+        if value:
+            return msgspec.structs.replace(message, traceparent=tracing.text(value))
+    return message
+
+
 def make_step(
     role: str, inputs: dict[str, TopicSpec], handler: Handler, validate: Validator | None = None
 ) -> Callable[..., list[Outbound]]:
@@ -142,7 +152,7 @@ def make_step(
             )
             try:
                 outputs = [
-                    out if isinstance(out, Outbound) else route(out, carried)
+                    out if isinstance(out, Outbound) else route(with_trace(out, carried), carried)
                     for out in handler(QuixStateStore(state), message, now_ms())
                 ]
             finally:

@@ -28,7 +28,12 @@ def handle(store: KeyValueStore, message: Any, now_ms: int) -> Iterable[Outbound
             fired = on_tick(store, message)
         case _:
             return []
-    return [Outbound(f.topic, f.key, f.payload) for f in fired]
+    return [
+        Outbound(f.topic, f.key, f.payload, [("traceparent", f.traceparent.encode())])
+        if f.traceparent
+        else Outbound(f.topic, f.key, f.payload)
+        for f in fired
+    ]
 
 
 def main(settings: Settings, metrics_port: int | None = None) -> None:

@@ -41,6 +41,7 @@ class FiredTimer:
     key: str
     payload: bytes
     timer_id: str = ""
+    traceparent: str = ""
 
 
 class PendingTimer(msgspec.Struct, frozen=True, array_like=True):
@@ -51,15 +52,21 @@ class PendingTimer(msgspec.Struct, frozen=True, array_like=True):
     key: str
     payload: bytes
     due_at: int
+    traceparent: str = ""
 
     def fire(self) -> FiredTimer:
-        return FiredTimer(self.topic, self.key, self.payload, self.timer_id)
+        return FiredTimer(self.topic, self.key, self.payload, self.timer_id, self.traceparent)
 
 
 def on_schedule(store: KeyValueStore, timer: ScheduleTimer, now_ms: int) -> list[FiredTimer]:
     """Keep the timer until its bucket's tick, or fire it now if that moment has passed."""
     pending = PendingTimer(
-        timer.timer_id, timer.target_topic, timer.target_key, timer.payload, timer.due_at
+        timer.timer_id,
+        timer.target_topic,
+        timer.target_key,
+        timer.payload,
+        timer.due_at,
+        timer.traceparent,
     )
     if store.get(FIRED_KEY) is not None or timer.due_at <= now_ms:
         return [pending.fire()]

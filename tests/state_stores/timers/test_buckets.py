@@ -71,3 +71,18 @@ def test_thousands_of_timers_in_one_bucket_are_appended_without_rewrites() -> No
     result = on_tick(store, Tick(bucket=BUCKET))
     assert [f.timer_id for f in result] == [f"t{index}" for index in range(2_000)]
     assert result[1_999].key == "b-1999"
+
+
+def test_a_fired_timer_keeps_the_trace_that_set_it() -> None:
+    store = InMemoryStore()
+    timer = ScheduleTimer(
+        timer_id="t-trace",
+        due_at=5_000,
+        target_topic="saga-timeouts",
+        target_key="b",
+        payload=b"{}",
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    assert on_schedule(store, timer, now_ms=1_000) == []
+    (fired,) = on_tick(store, Tick(bucket=5))
+    assert fired.traceparent == timer.traceparent
