@@ -38,6 +38,12 @@ test: install test-tools
 test-unit: .venv/.synced
 	$(UV) run pytest -m "not stack" $(PYTEST_ARGS)
 
+# Tessera against the conventional baseline (load/bench.py, ~7 min here): starts Kafka, Postgres
+# and Redis if needed; results in load/results/<timestamp>/ (results.json, bench.png, summary.txt).
+# BENCH_SECONDS, BENCH_RATES, BENCH_SYSTEMS, BENCH_SCENARIOS, BENCH_PROFILE=0 shorten or focus it.
+bench: install
+	$(UV) run python -m load.bench
+
 lint: .venv/.synced
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
