@@ -3,6 +3,7 @@ metrics that some process exports (names checked against the code)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -22,7 +23,10 @@ OPS_GAUGES = {
 }
 
 
-def test_prometheus_scrapes_every_role_on_its_metrics_port() -> None:
+def test_prometheus_scrapes_every_role_on_its_metrics_port(monkeypatch) -> None:
+    # The scrape config is written for the default ports, whatever this shell overrides.
+    for field in dataclasses.fields(Settings):
+        monkeypatch.delenv(field.metadata.get("env", "_"), raising=False)
     text = (PROJECT_ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text()
     targets = dict(re.findall(r'127\.0\.0\.1:(\d+)"\]\s*\n\s*labels: \{role: ([\w-]+)\}', text))
     by_role = {role: int(port) for port, role in targets.items()}
