@@ -7,7 +7,7 @@ from tessera.config import Settings
 from .base import Component, Health
 from .kafka import KafkaComponent
 from .postgres import PostgresComponent
-from .processes import ProcessComponent, tessera_processes
+from .processes import tessera_processes
 from .redis import RedisComponent
 
 
@@ -55,6 +55,3 @@ def endpoints_of_all(settings: Settings) -> dict[str, str]:
     for component in all_components(settings):
         endpoints.update(component.endpoints())
     return endpoints
-
-
-__all__ = ["ProcessComponent", "all_components", "start_all", "stop_all"]
