@@ -8,8 +8,8 @@ answers 500. Each route's requests, errors (by code) and latency are counted.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 
@@ -19,6 +19,7 @@ from . import pipeline
 from .config import IngressConfig
 from .exceptions import ApiError, BackendUnavailable, MethodNotAllowed, NotFound
 from .http import HttpRequest, HttpResponse, Receive, Scope, Send, StreamResponse, problem_response
+from .ids import unique_token
 from .metrics import IN_FLIGHT, RouteMetrics
 from .openapi import render as render_openapi
 from .router import Router
@@ -38,6 +39,8 @@ class IngressApp:
         self.openapi = render_openapi(self.routes)
         self.services: Services | None = None
         self._metrics = {id(r): RouteMetrics(r.name, r.method) for r in self.routes}
+        self.in_flight = 0  # read by the gauge at scrape time, not updated per request
+        IN_FLIGHT.set_function(lambda: self.in_flight)
         self._unmatched = {m: RouteMetrics("unmatched", m) for m in (*_KNOWN_METHODS, "OTHER")}
 
     async def startup(self) -> None:
@@ -74,6 +77,9 @@ class IngressApp:
                     log.exception("ingress startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                # What startup allocated lives as long as the worker: moved out of the
+                # collector's way, so collections triggered by requests scan only requests.
+                gc.freeze()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()
@@ -82,14 +88,14 @@ class IngressApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        IN_FLIGHT.inc()
+        self.in_flight += 1
         raw = scope.get("raw_path")
         raw_path = raw.split(b"?", 1)[0].decode("latin-1") if raw else None
         methods, params = self.router.match(scope["path"], raw_path)
         route = methods.get(scope["method"])
         request = HttpRequest(scope, receive, route, params)
         rid = request.headers.get("x-request-id")
-        request.request_id = rid if valid_token(rid, 128) else os.urandom(12).hex()  # type: ignore[assignment]
+        request.request_id = rid if valid_token(rid, 128) else unique_token()  # type: ignore[assignment]
         extra = {"X-Request-Id": request.request_id}
         try:
             if route is None:
@@ -114,7 +120,7 @@ class IngressApp:
             else:
                 await response.send(send, extra)
         finally:
-            IN_FLIGHT.dec()
+            self.in_flight -= 1
             metrics.observe(response.status, time.perf_counter() - started, response.code)
 
     async def _stream(

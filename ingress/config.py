@@ -88,6 +88,9 @@ class BackendConfig:
     pg_timeout_s: float = 2.0
     kafka_delivery_timeout_ms: int = 10_000
     kafka_linger_ms: int = 2
+    # delivery reports are polled on the event loop this often while a record awaits its
+    # ack: sooner answers cost idle polls and smaller produce batches (more CPU per record)
+    kafka_ack_poll_ms: float = 1.0
     sse_heartbeat_s: float = 15.0
     sse_max_duration_s: float = 3600.0
 
@@ -96,6 +99,7 @@ class BackendConfig:
         return cls(
             kafka_delivery_timeout_ms=_int("TESSERA_INGRESS_KAFKA_TIMEOUT_MS", 10_000),
             kafka_linger_ms=_int("TESSERA_INGRESS_KAFKA_LINGER_MS", 2),
+            kafka_ack_poll_ms=_float("TESSERA_INGRESS_KAFKA_ACK_POLL_MS", 1.0),
             sse_heartbeat_s=_float("TESSERA_INGRESS_SSE_HEARTBEAT_S", 15.0),
         )
 

@@ -13,7 +13,7 @@ retry with the same key, and a create's hold is given back unless the answer was
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 
 import msgspec
 
@@ -21,10 +21,12 @@ from .admission import Claim, Hold
 from .config import LimitsConfig
 from .exceptions import Unprocessable
 from .http import HttpResponse
+from .ids import unique_token
 from .lua import FINISH
-from .metrics import IDEMPOTENCY
+from .metrics import IDEMPOTENCY_OUTCOMES
 from .redis_gate import RedisGate
 
+log = logging.getLogger(__name__)
 _STORED_HEADERS = ("Location",)
 
 
@@ -57,7 +59,7 @@ class IdempotencyStore:
 
     def claim(self, principal: str, idempotency_key: str, fp: str) -> Claim:
         digest = hashlib.sha256(f"{principal}\n{idempotency_key}".encode()).hexdigest()
-        owner = os.urandom(8).hex()
+        owner = unique_token()
         key = f"{self.prefix}tessera:idem:{digest}"
         return Claim(key, _encode(Record(fp, owner)), fp, owner)
 
@@ -68,14 +70,14 @@ class IdempotencyStore:
             return None
         record = _decode(raw)
         if record.fingerprint != fp:
-            IDEMPOTENCY.labels("mismatch").inc()
+            IDEMPOTENCY_OUTCOMES["mismatch"].inc()
             raise Unprocessable(
                 "this Idempotency-Key was used with a different request",
                 code="IDEMPOTENCY_KEY_REUSED",
             )
         if record.owner:
             return None
-        IDEMPOTENCY.labels("replayed").inc()
+        IDEMPOTENCY_OUTCOMES["replayed"].inc()
         headers = {**record.headers, "Idempotent-Replayed": "true"}
         return HttpResponse(record.status, record.body, record.content_type, headers)
 
@@ -109,6 +111,11 @@ class IdempotencyStore:
         try:
             with self._guard:
                 await self.gate.scripts.call(self._finish_sha, keys, args)
-            IDEMPOTENCY.labels("stored" if keep else "released").inc()
-        except Exception:  # the lock expires on its own; the hold ages out
-            IDEMPOTENCY.labels("finish_failed").inc()
+            IDEMPOTENCY_OUTCOMES["stored" if keep else "released"].inc()
+        except Exception as exc:  # the lock expires on its own; the hold ages out
+            IDEMPOTENCY_OUTCOMES["finish_failed"].inc()
+            log.warning(
+                "idempotency record not stored; the lock expires on its own",
+                extra={"key": claim.key, "status": response.status if response else None,
+                       "error": repr(exc)},
+            )  # fmt: skip

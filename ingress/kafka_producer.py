@@ -1,18 +1,18 @@
 """Commands to Kafka, awaited until the broker acknowledged them (acks=all, idempotent).
 
-confluent_kafka's produce() only queues; delivery reports arrive through poll(). A
-dedicated thread polls and hands each batch of reports to the event loop with one
-call_soon_threadsafe, which resolves the per-record futures: the loop never blocks and
-the HTTP handler answers 202 only once its record is durable.
+confluent_kafka's produce() only queues; delivery reports arrive through poll(). The
+event loop itself polls, without blocking (poll(0)): every `kafka_ack_poll_ms` while a
+record awaits its ack, every `idle_poll_interval_s` otherwise (error callbacks). Reports
+resolve the per-record futures right there, so the HTTP handler answers 202 only once
+its record is durable. A polling thread would do the same with a GIL hand-over and a
+loop wake-up per batch of reports, which costs the loop more than the timer does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class CommandProducer:
+    idle_poll_interval_s = 0.2
+
     def __init__(self, bootstrap: str, config: BackendConfig) -> None:
         self._producer = Producer(
             {
@@ -40,15 +42,16 @@ class CommandProducer:
                 "log_level": 3,
             }
         )
+        self.ack_poll_interval_s = config.kafka_ack_poll_ms / 1000
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._reports: list[tuple[asyncio.Future[None], KafkaError | None]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll_loop, name="kafka-poll", daemon=True)
+        self._in_flight = 0
+        self._tick: asyncio.TimerHandle | None = None
+        self._tick_fast = False
         self.last_error: str | None = None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread.start()
+        self._schedule(fast=False)
 
     async def send(
         self, topic: str, key: str, value: bytes, headers: list[tuple[str, str]]
@@ -64,13 +67,35 @@ class CommandProducer:
                 value,
                 key,
                 headers=headers,
-                on_delivery=lambda err, _msg: self._reports.append((future, err)),
+                on_delivery=lambda err, _msg: _resolve(future, err),
             )
         except (BufferError, KafkaException) as exc:
             BACKEND_FAILURES.labels("kafka", "produce").inc()
             raise BackendUnavailable("kafka", f"cannot queue: {exc}") from exc
-        await future
+        self._in_flight += 1
+        if not self._tick_fast:
+            self._schedule(fast=True)
+        try:
+            await future
+        finally:
+            self._in_flight -= 1
         KAFKA_ACK.observe(time.perf_counter() - started)
+
+    def _schedule(self, *, fast: bool) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+        self._tick_fast = fast
+        interval = self.ack_poll_interval_s if fast else self.idle_poll_interval_s
+        self._tick = self._loop.call_later(interval, self._poll)  # type: ignore[union-attr]
+
+    def _poll(self) -> None:
+        self._tick = None
+        try:
+            self._producer.poll(0)  # delivery reports and error callbacks run here
+        except Exception:  # a raising callback must not stop the polling
+            log.exception("kafka producer poll failed")
+            BACKEND_FAILURES.labels("kafka", "poll").inc()
+        self._schedule(fast=self._in_flight > 0)
 
     async def ready(self, topic: str, timeout_s: float = 3.0) -> bool:
         """The broker answers metadata for `topic` and it has a leader (a topic created a
@@ -92,40 +117,25 @@ class CommandProducer:
             await asyncio.sleep(0.2)
 
     async def close(self, timeout_s: float = 5.0) -> None:
-        """Stop polling after flushing what is queued (the poll thread flushes)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            await asyncio.to_thread(self._thread.join, timeout_s + 1)
-        else:
-            await asyncio.to_thread(self._producer.flush, timeout_s)
-
-    def _poll_loop(self) -> None:
-        while not self._stop.is_set():
-            self._producer.poll(0.05)
-            self._dispatch()
-        self._producer.flush(5.0)
-        self._dispatch()
-
-    def _dispatch(self) -> None:
-        if not self._reports:
-            return
-        batch, self._reports = self._reports, []
-        try:
-            self._loop.call_soon_threadsafe(_resolve, batch)  # type: ignore[union-attr]
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
+        """Deliver what is queued (its reports resolve the waiting requests), then stop."""
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+        deadline = time.monotonic() + timeout_s
+        while self._producer.flush(0) > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        self._producer.poll(0)
 
     def _on_error(self, error: KafkaError) -> None:
         self.last_error = str(error)
         log.warning("kafka producer error", extra={"error": str(error)})
 
 
-def _resolve(batch: list[tuple[asyncio.Future[None], Any]]) -> None:
-    for future, error in batch:
-        if future.done():
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            BACKEND_FAILURES.labels("kafka", "delivery").inc()
-            future.set_exception(BackendUnavailable("kafka", f"not acknowledged: {error}"))
+def _resolve(future: asyncio.Future[None], error: KafkaError | None) -> None:
+    if future.done():  # the request was cancelled (client went away)
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        BACKEND_FAILURES.labels("kafka", "delivery").inc()
+        future.set_exception(BackendUnavailable("kafka", f"not acknowledged: {error}"))

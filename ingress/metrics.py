@@ -25,6 +25,12 @@ AUTH_FAILURES = Counter("tessera_ingress_auth_failures_total", "Rejected tokens"
 JWKS_RELOADS = Counter("tessera_ingress_jwks_reloads_total", "JWKS reloads", ["outcome"])
 RATE_LIMITED = Counter("tessera_ingress_rate_limited_total", "429 answers", ["limit"])
 IDEMPOTENCY = Counter("tessera_ingress_idempotency_total", "Idempotency-key outcomes", ["outcome"])
+# bound once: a labels() lookup per request costs as much as the increment
+IDEMPOTENCY_OUTCOMES = {
+    outcome: IDEMPOTENCY.labels(outcome)
+    for outcome in ("claimed", "stored", "released", "replayed", "mismatch", "in_flight",
+                    "finish_failed")
+}  # fmt: skip
 BACKEND_FAILURES = Counter(
     "tessera_ingress_backend_failures_total", "Failed calls to a backend", ["backend", "operation"]
 )

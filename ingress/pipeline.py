@@ -29,7 +29,7 @@ from .exceptions import (
 )
 from .http import HttpRequest, HttpResponse
 from .idempotency import fingerprint
-from .metrics import IDEMPOTENCY, RATE_LIMITED
+from .metrics import IDEMPOTENCY_OUTCOMES, RATE_LIMITED
 from .router import Route
 from .services import Services
 from .validation import parse_body, parse_query, valid_id, valid_token
@@ -125,14 +125,14 @@ async def _admit(
             raise TooManyRequests(f"the user has {cap} bookings pending already", code="HOLDS_CAP")
         if admission.outcome is Outcome.ADMITTED:
             if claim is not None:
-                IDEMPOTENCY.labels("claimed").inc()
+                IDEMPOTENCY_OUTCOMES["claimed"].inc()
             return None
         fp = claim.fingerprint if claim is not None else ""  # KEY_EXISTS answers a claim
         replay = svc.idempotency.existing(admission.record, fp)
         if replay is not None:
             return replay
         if time.monotonic() > deadline:
-            IDEMPOTENCY.labels("in_flight").inc()
+            IDEMPOTENCY_OUTCOMES["in_flight"].inc()
             raise Conflict(
                 "a request with this Idempotency-Key is still in progress",
                 code="IDEMPOTENCY_IN_FLIGHT",

@@ -22,6 +22,7 @@ from .config import BackendConfig
 from .exceptions import BackendUnavailable
 from .metrics import BACKEND_FAILURES
 from .redis_batch import ScriptBatcher
+from .resp import PipelinedRedis
 
 _CONNECTIVITY = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -40,7 +41,13 @@ class RedisGate:
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), config.redis_retries),
         )
         self.client = aioredis.Redis(connection_pool=pool)
-        self.scripts = ScriptBatcher(self.client)
+        self.scripts = ScriptBatcher(
+            PipelinedRedis(
+                url,
+                socket_timeout_s=config.redis_socket_timeout_s,
+                connect_timeout_s=config.redis_connect_timeout_s,
+            )
+        )
         self.down_until = 0.0
         self._guards: dict[str, _Guard] = {}
 
