@@ -9,7 +9,13 @@ One Lua script (EVALSHA), atomic, per request:
 2. Idempotency (when the request carries a key): SET NX of a lock record holding the
    request fingerprint; if a record exists it is returned for the caller to replay,
    reject (different fingerprint) or wait on (still running).
-3. Holds (create only): the booking takes a slot in the user's open-holds set, unless the
+3. Stock (create only): when the availability cache (written through from the inventory
+   ledger's snapshots) says the item cannot cover the quantity, answer SOLD_OUT here and
+   undo the claim. A flash sale's losing requests then cost one script, not a booking
+   saga each. The gate only ever refuses, and only what the ledger would refuse as of
+   its last snapshot (a hold freed since is visible one snapshot later); an item the
+   cache does not know goes on to the ledger, which stays the one authority.
+4. Holds (create only): the booking takes a slot in the user's open-holds set, unless the
    user is at the cap (then the claim is undone). Taking the slot before producing is
    what keeps concurrent requests from all passing the cap; the booking cache sink removes
    the member once the booking leaves PENDING, and entries older than the hold TTL expire.
@@ -31,6 +37,7 @@ class Outcome(IntEnum):
     RATE_LIMITED = 1
     KEY_EXISTS = 2  # an idempotency record exists: `record` holds it
     HOLDS_CAP = 3
+    SOLD_OUT = 4
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,14 @@ class RateDecision:
 
 @dataclass(frozen=True)
 class Hold:
-    """A slot in a user's open-holds set (key from sinks.cache_contract.open_holds_key)."""
+    """What a create takes: a slot in the user's open-holds set (key from
+    sinks.cache_contract.open_holds_key) and, when `stock_key` is set, that much stock in
+    the item's cached availability (sinks.cache_contract.availability_key)."""
 
     key: str
     member: str
+    stock_key: str = ""
+    quantity: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,11 +116,13 @@ class Admitter:
             f"{self.prefix}tessera:rl:user:{user}" if user is not None else "",
             claim.key if claim else "",
             hold.key if hold else "",
+            hold.stock_key if hold else "",
         ]
         args = [
             "1" if charge else "0",
             claim.lock_record if claim else b"",
             hold.member if hold else "",
+            hold.quantity if hold else 0,
         ]
         with self._guard:
             reply = await self.gate.scripts.call(self._sha, keys, args)

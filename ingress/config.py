@@ -65,6 +65,9 @@ class LimitsConfig:
     max_body_bytes: int = 16 * 1024
     idempotency_ttl_s: int = 24 * 3600
     idempotency_wait_s: float = 20.0  # how long a duplicate waits for the first request
+    # answer 409 SOLD_OUT at admission when the availability cache says the item cannot
+    # cover the quantity (never accepts anything the ledger would refuse; see admission.py)
+    sold_out_gate: bool = True
 
     @classmethod
     def from_env(cls) -> LimitsConfig:
@@ -74,6 +77,7 @@ class LimitsConfig:
             rate_period_s=_float("TESSERA_INGRESS_RATE_PERIOD_S", 60.0),
             holds_cap=_int("TESSERA_INGRESS_HOLDS_CAP", 5),
             max_body_bytes=_int("TESSERA_INGRESS_MAX_BODY", 16 * 1024),
+            sold_out_gate=os.environ.get("TESSERA_INGRESS_SOLD_OUT_GATE", "1") == "1",
         )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-# KEYS: 1 ip bucket, 2 user bucket, 3 idempotency record, 4 open-holds zset ("" = not used)
-# ARGV: 1 charge rates (1/0), 2 lock record, 3 hold member. The configuration (period, limits,
+# KEYS: 1 ip bucket, 2 user bucket, 3 idempotency record, 4 open-holds zset, 5 the item's
+# cached availability ("" = not used). ARGV: 1 charge rates (1/0), 2 lock record, 3 hold
+# member, 4 quantity. The configuration (period, limits,
 # lock ttl, cap, stale age) is written into the script text: fewer arguments per call.
 ADMISSION = """
 local PERIOD, LIMITS, LOCK_MS = $period_us, {$ip_rate, $user_rate}, $lock_ms
@@ -50,6 +51,17 @@ if KEYS[3] ~= '' then
     return {2, rate, redis.call('GET', KEYS[3])}
   end
   claimed = true
+end
+if KEYS[5] ~= '' then
+  local raw = redis.call('GET', KEYS[5])
+  if raw then
+    local ok, item = pcall(cjson.decode, raw)
+    if ok and type(item) == 'table' and type(item.available) == 'number'
+        and item.available < tonumber(ARGV[4]) then
+      if claimed then redis.call('DEL', KEYS[3]) end
+      return {4, rate}
+    end
+  end
 end
 if KEYS[4] ~= '' then
   local now_ms = math.floor(now / 1000)

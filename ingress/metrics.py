@@ -24,6 +24,9 @@ SSE_STREAMS = Gauge("tessera_ingress_sse_streams", "Open server-sent-event strea
 AUTH_FAILURES = Counter("tessera_ingress_auth_failures_total", "Rejected tokens", ["reason"])
 JWKS_RELOADS = Counter("tessera_ingress_jwks_reloads_total", "JWKS reloads", ["outcome"])
 RATE_LIMITED = Counter("tessera_ingress_rate_limited_total", "429 answers", ["limit"])
+SOLD_OUT_AT_ADMISSION = Counter(
+    "tessera_ingress_sold_out_total", "Creates refused at admission: the cache shows no stock"
+)
 IDEMPOTENCY = Counter("tessera_ingress_idempotency_total", "Idempotency-key outcomes", ["outcome"])
 # bound once: a labels() lookup per request costs as much as the increment
 IDEMPOTENCY_OUTCOMES = {

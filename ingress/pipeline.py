@@ -1,8 +1,8 @@
 """The request pipeline of an API route:
 
 authenticate -> role, path, query, body (local checks) -> admission (one Redis script:
-rate limits, idempotency claim, open-holds slot) -> handler -> store the response with
-the handler's writes (one pipeline). A request failing a local check still spends rate
+rate limits, idempotency claim, sold-out gate, open-holds slot) -> handler -> store the
+response with the handler's writes (one pipeline). A request failing a local check still spends rate
 budget (a flood of bad tokens is limited by IP). Without Redis a state-changing request
 answers 503 (Redis guards rate, holds and idempotency, so going on could duplicate); a
 read goes on without rate limiting.
@@ -29,7 +29,7 @@ from .exceptions import (
 )
 from .http import HttpRequest, HttpResponse
 from .idempotency import fingerprint
-from .metrics import IDEMPOTENCY_OUTCOMES, RATE_LIMITED
+from .metrics import IDEMPOTENCY_OUTCOMES, RATE_LIMITED, SOLD_OUT_AT_ADMISSION
 from .router import Route
 from .services import Services
 from .validation import parse_body, parse_query, valid_id, valid_token
@@ -123,6 +123,9 @@ async def _admit(
             RATE_LIMITED.labels("holds").inc()
             cap = svc.config.limits.holds_cap
             raise TooManyRequests(f"the user has {cap} bookings pending already", code="HOLDS_CAP")
+        if admission.outcome is Outcome.SOLD_OUT:
+            SOLD_OUT_AT_ADMISSION.inc()
+            raise Conflict("the item cannot cover this quantity any more", code="SOLD_OUT")
         if admission.outcome is Outcome.ADMITTED:
             if claim is not None:
                 IDEMPOTENCY_OUTCOMES["claimed"].inc()

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
+import urllib.request
 import uuid
 
+from load.hop_latency import hop_percentiles, record_times
 from load.system_harness import (
     RunningSystem,
     create_booking,
@@ -34,6 +37,21 @@ TERMINAL = {"COMPLETED", "CANCELLED", "FAILED"}
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def commit_figures(metrics_port: int) -> dict[str, tuple[float, float]]:
+    """Per trigger: commits so far and their mean duration in ms (from /metrics)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:  # noqa: S310
+        text = r.read().decode()
+    found: dict[str, dict[str, float]] = {}
+    for kind, trigger, value in re.findall(
+        r'tessera_pipeline_commit_seconds_(sum|count)\{[^}]*trigger="(\w+)"[^}]*\} ([\d.e+-]+)',
+        text,
+    ):
+        found.setdefault(trigger, {})[kind] = float(value)
+    return {
+        t: (f["count"], 1000 * f["sum"] / f["count"]) for t, f in found.items() if f.get("count")
+    }
 
 
 def warm_up(system: RunningSystem, item_ids: list[str]) -> None:
@@ -95,7 +113,14 @@ def run(
         latencies = [
             (system.watcher.first_seen[(b, "CONFIRMED")] - t) * 1000 for b, t in sent_at.items()
         ]
+        hops = hop_percentiles(record_times(system.settings, set(sent_at)))
+        commits = {
+            role: commit_figures(system.pipelines.components[role].metrics_port)
+            for role in ("saga", "inventory", "timers")
+        }
         return {
+            "hops": hops,
+            "commits": commits,
             "commit_interval_s": commit_interval,
             "offered_per_s": rate,
             "bookings": len(sent_at),
@@ -118,6 +143,11 @@ def main() -> None:
     args = parser.parse_args()
     for interval in args.commit_interval:
         result = run(interval, args.rate, args.seconds, args.items, args.partitions)
+        for role, triggers in result.pop("commits").items():
+            for trigger, (count, mean_ms) in triggers.items():
+                print(f"  {role:10} commits on {trigger:9} {count:6.0f}, mean {mean_ms:6.1f} ms")
+        for hop, figures in result.pop("hops").items():
+            print(f"  {hop:40} p50 {figures['p50_ms']:7.1f} ms  p99 {figures['p99_ms']:7.1f} ms")
         print(json.dumps(result | {"partitions": args.partitions}), flush=True)
 
 

@@ -193,7 +193,13 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for message in self._consumer.consume(500, 0.1):
+            # Wait for one record, then take what else is there without waiting: consume()
+            # alone blocks until its batch is full or its timeout passes, which would add
+            # up to that timeout to every latency measured from these first-seen times.
+            first = self._consumer.poll(0.1)
+            if first is None:
+                continue
+            for message in [first, *self._consumer.consume(500, 0)]:
                 if message.error() is not None:
                     continue
                 event = self._decoders[message.topic()].decode(message.value())

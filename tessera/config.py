@@ -43,6 +43,11 @@ class Settings:
     topic_prefix: str = _setting("TESSERA_TOPIC_PREFIX", "")
     topic_partitions: int = _setting("TESSERA_TOPIC_PARTITIONS", 12, int)
     commit_interval_s: float = _setting("TESSERA_COMMIT_INTERVAL_S", 0.1, float)
+    # a drained input commits early, but not sooner than this after the last commit
+    commit_min_interval_s: float = _setting("TESSERA_COMMIT_MIN_INTERVAL_S", 0.02, float)
+    # linger of the exactly-once producers: larger batches for the broker, a slower flush
+    # at each commit (load/bench_pipeline.py measures both ends; README "Performance")
+    eos_linger_ms: int = _setting("TESSERA_EOS_LINGER_MS", 10, int)
     hold_ttl_s: int = _setting("TESSERA_HOLD_TTL_S", 600, int)
     step_timeout_s: int = _setting("TESSERA_STEP_TIMEOUT_S", 30, int)
     gateway: str = _setting("TESSERA_GATEWAY", "simulated")

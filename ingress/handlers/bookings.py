@@ -9,7 +9,7 @@ from schemas.base import TERMINAL_STATUSES, BookingStatus
 from schemas.booking_commands import CancelBooking, CreateBooking
 from schemas.codec import encode
 from schemas.command_ids import action_id, booking_id_for, command_id
-from sinks.cache_contract import open_holds_key, push_channel
+from sinks.cache_contract import availability_key, open_holds_key, push_channel
 
 from ..admission import Hold
 from ..auth.principal import Role
@@ -47,7 +47,10 @@ def prepare_create(req: HttpRequest, svc: Services) -> Hold:
     message_id = command_id(principal.sub, req.idempotency_key or "")
     plan = CreatePlan(body.user_id or principal.sub, message_id, booking_id_for(message_id))
     req.state = plan
-    return Hold(open_holds_key(svc.prefix, plan.user_id), plan.booking_id)
+    stock_key = (
+        availability_key(svc.prefix, body.item_id) if svc.config.limits.sold_out_gate else ""
+    )
+    return Hold(open_holds_key(svc.prefix, plan.user_id), plan.booking_id, stock_key, body.quantity)
 
 
 async def create_booking(req: HttpRequest, svc: Services) -> HttpResponse:

@@ -29,6 +29,7 @@ from tessera import telemetry, tracing
 from tessera.config import Settings
 
 from . import metrics
+from .commits import install_commit_policy
 from .dead_letters import dead_letter
 from .outputs import Headers, Outbound, route
 from .store import PASSTHROUGH_OPTIONS, QuixStateStore
@@ -67,8 +68,9 @@ def build_application(settings: Settings, role: str) -> Application:
         state_dir=str(settings.state_dir(role)),
         rocksdb_options=PASSTHROUGH_OPTIONS,
         # The checkpoint is committed between polls: a long poll on an idle input would
-        # hold the last transaction (and every downstream hop) open until it returns.
-        consumer_poll_timeout=0.02,
+        # hold the last transaction (and every downstream hop) open until it returns
+        # (commits.py commits as soon as a poll comes back empty).
+        consumer_poll_timeout=0.005,  # an empty poll is what lets a drained input commit
         consumer_extra_config=consumer_membership(settings, role)
         | {"fetch.wait.max.ms": 20, "log_level": 3},
         producer_extra_config={
@@ -78,7 +80,11 @@ def build_application(settings: Settings, role: str) -> Application:
             # read_committed consumer downstream waits behind it.
             "transactional.id": settings.topic(f"tessera-{role}-{settings.instance}"),
             "transaction.timeout.ms": 10000,
-            "linger.ms": 2,
+            # Nothing produced in a transaction is visible before it commits, so lingering
+            # costs no latency until the commit's flush has to wait for the last batch.
+            # 2 ms sent a batch per partition every 2 ms (the broker's busiest work on 12
+            # partitions); a whole interval made each commit's flush slow. See Settings.
+            "linger.ms": settings.eos_linger_ms,
             "log_level": 3,
         },
         loglevel="WARNING",
@@ -164,22 +170,6 @@ def make_step(
     return step
 
 
-def time_commits(app: Application, role: str) -> None:
-    """Observe each checkpoint commit (transaction commit with the offsets) in a histogram."""
-    context = app._processing_context  # noqa: SLF001
-    commit_checkpoint = context.commit_checkpoint
-
-    def timed(force: bool = False, revoking: bool = False) -> None:
-        checkpoint = context.checkpoint
-        if not ((checkpoint.expired() or force) and not checkpoint.empty()):
-            return commit_checkpoint(force=force, revoking=revoking)
-        started = time.perf_counter()
-        commit_checkpoint(force=force, revoking=revoking)
-        metrics.COMMIT_SECONDS.labels(role).observe(time.perf_counter() - started)
-
-    context.commit_checkpoint = timed  # type: ignore[method-assign]
-
-
 def run_processor(
     settings: Settings,
     role: str,
@@ -191,7 +181,7 @@ def run_processor(
     while True:
         app = build_application(settings, role)
         wire(app, settings, role, inputs, handler, validate)
-        time_commits(app, role)
+        install_commit_policy(app, role, settings.commit_min_interval_s)
         try:
             app.run()
             return

@@ -30,8 +30,8 @@ PROCESSING_SECONDS = Histogram(
 
 COMMIT_SECONDS = Histogram(
     "tessera_pipeline_commit_seconds",
-    "Time to commit one checkpoint (Kafka transaction or offset commit).",
-    ["pipeline"],
+    "Time to commit one checkpoint (Kafka transaction or offset commit), by trigger.",
+    ["pipeline", "trigger"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 

@@ -28,7 +28,7 @@ def test_a_failed_transaction_commit_rebuilds_the_application(monkeypatch) -> No
 
     monkeypatch.setattr(application, "build_application", build)
     monkeypatch.setattr(application, "wire", lambda *args: None)
-    monkeypatch.setattr(application, "time_commits", lambda *args: None)
+    monkeypatch.setattr(application, "install_commit_policy", lambda *args: None)
     application.run_processor(Settings(), "saga", [], lambda *args: [])
     assert [app.ran for app in built] == [True, True]  # a second app (a new producer) ran
 
