@@ -349,7 +349,8 @@ def summarize(run: StepRun, cfg: BenchConfig, scenario: str, t0: float) -> dict[
     rows = range(fired)
     in_window = [i for i in rows if w0 <= rec.due[i] <= w1]
     accepted = [i for i in rows if rec.accepted(i)]
-    codes = Counter(rec.http[i] for i in rows if not rec.accepted(i))
+    refused = [i for i in rows if rec.refused(i)]
+    codes = Counter(rec.http[i] for i in rows if not rec.accepted(i) and not rec.refused(i))
     names = {ERROR: "no_answer", DROPPED: "dropped_by_generator"}
     # Flash sale: the winners are the first requests, mostly inside the warm-up.
     latency_rows = rows if scenario == "flash" else in_window
@@ -364,6 +365,7 @@ def summarize(run: StepRun, cfg: BenchConfig, scenario: str, t0: float) -> dict[
         "stopped_early": schedule.stopped_early,
         "sent": fired,
         "accepted": len(accepted),
+        "refused_sold_out": len(refused),
         "errors": {names.get(code, str(code)): n for code, n in codes.items()},
         "accepted_per_s": round(
             sum(1 for i in accepted if w0 <= rec.answered[i] <= w1) / window, 1
@@ -374,7 +376,7 @@ def summarize(run: StepRun, cfg: BenchConfig, scenario: str, t0: float) -> dict[
         "outcomes": dict(
             Counter(
                 f"{rec.status[i]}" + (f":{rec.reason[i]}" if rec.reason[i] else "")
-                for i in accepted
+                for i in [*accepted, *refused]
             )
         ),
         "accept_ms": distribution(

@@ -42,6 +42,13 @@ class Answer(msgspec.Struct, rename="camel"):
 _ANSWER = msgspec.json.Decoder(Answer)
 
 
+class Problem(msgspec.Struct):
+    code: str = ""
+
+
+_PROBLEM = msgspec.json.Decoder(Problem)
+
+
 class Recorder:
     """One row per request of a step (parallel lists: cheap to fill at thousands per second)."""
 
@@ -60,6 +67,11 @@ class Recorder:
 
     def accepted(self, i: int) -> bool:
         return 200 <= self.http[i] < 300
+
+    def refused(self, i: int) -> bool:
+        """Decided at the door: 409 SOLD_OUT (Tessera's admission gate) is a final answer
+        like the baseline's synchronous FAILED, not an error."""
+        return self.http[i] == 409 and self.reason[i] == "SOLD_OUT"
 
 
 def booking_body(item: str) -> bytes:
@@ -106,6 +118,8 @@ class HttpBookings:
                 answer.status,
                 answer.reason,
             )
+        elif status == 409 and _PROBLEM.decode(payload).code == "SOLD_OUT":
+            rec.status[i], rec.reason[i] = "FAILED", "SOLD_OUT"
 
     async def start(self) -> None:
         return None
@@ -150,6 +164,9 @@ class _WatchedOutcomes:
         seen = self.watcher.first_seen
         bookings = self.watcher.bookings
         for i in range(rec.fired):
+            if rec.refused(i):
+                rec.terminal[i] = rec.answered[i]
+                continue
             booking_id = rec.booking[i]
             if booking_id is None or not rec.accepted(i):
                 continue

@@ -29,7 +29,7 @@ from schemas.payment_commands import PaymentCommand
 from schemas.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
 from tessera import telemetry, tracing
 from tessera.config import Settings
-from tessera.kafka_clients import producer_config
+from tessera.kafka_clients import poll_batch, producer_config
 
 from ..runtime import metrics
 from ..runtime.application import (
@@ -86,7 +86,7 @@ class PaymentWorker:
                     await asyncio.sleep(0.005)
                     self.producer.poll(0)
                     continue
-                batch = await loop.run_in_executor(None, self.consumer.consume, 200, 0.05)
+                batch = await loop.run_in_executor(None, poll_batch, self.consumer, 200, 0.05)
                 for message in batch:
                     self._dispatch(message)
                 self.producer.poll(0)

@@ -8,6 +8,8 @@ import time
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
+from tessera.kafka_clients import poll_batch
+
 from . import metrics
 from .config import BatchConfig
 
@@ -41,7 +43,7 @@ class SinkConsumer:
 
     def poll_batch(self) -> list[Message]:
         """Up to max_records records or max_wait_s, after whatever was carried over."""
-        polled = self.consumer.consume(self.config.max_records, self.config.max_wait_s)
+        polled = poll_batch(self.consumer, self.config.max_records, self.config.max_wait_s)
         messages, self._carry = self._carry + polled, []
         return messages
 

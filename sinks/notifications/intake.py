@@ -14,6 +14,7 @@ from schemas.base import SCHEMA_VERSION
 from schemas.notifications import DECODER
 from schemas.topics import NOTIFICATION_QUEUE, NOTIFICATION_RETRY
 from tessera.config import Settings
+from tessera.kafka_clients import poll_batch
 
 from ..base import metrics as sink_metrics
 from ..base.records import SourceRecord
@@ -47,7 +48,7 @@ class Intake:
     def poll(self, timeout_s: float) -> list[tuple[int, Pending]]:
         """Decoded records with the time each is due (epoch ms; 0: now)."""
         received = []
-        for message in self.consumer.consume(500, timeout_s):
+        for message in poll_batch(self.consumer, 500, timeout_s):
             item = self._receive(message)
             if item is not None:
                 received.append(item)
