@@ -150,10 +150,13 @@ class PaymentWorker:
                 result = await call_gateway(self.gateway, command)
                 event = codec.encode(event_for(command, result))
                 self.ledger.record_result(command.idempotency_key, event)
-                metrics.PROCESSING_SECONDS.labels(ROLE).observe(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                metrics.bound(metrics.PROCESSING_SECONDS, ROLE).observe(elapsed)
             else:
                 event = recorded
-            metrics.PROCESSED.labels(ROLE, PAYMENT_COMMANDS.name, type(command).__name__).inc()
+            metrics.bound(
+                metrics.PROCESSED, ROLE, PAYMENT_COMMANDS.name, type(command).__name__
+            ).inc()
             headers = tracing.inject(list(headers))  # the event carries this hop's span
             self._produce(self.settings.topic(PAYMENT_EVENTS.name), key, event, headers, position)
         except Exception:
@@ -199,7 +202,7 @@ class PaymentWorker:
                 offsets=[TopicPartition(t, p, o) for (t, p), o in positions.items()],
                 asynchronous=False,
             )
-            metrics.COMMIT_SECONDS.labels(ROLE).observe(time.perf_counter() - started)
+            metrics.COMMIT_SECONDS.labels(ROLE, "interval").observe(time.perf_counter() - started)
             self.offsets.committed(positions)
         except Exception:
             metrics.ERRORS.labels(ROLE, "commit").inc()

@@ -130,6 +130,8 @@ def make_step(
     role: str, inputs: dict[str, TopicSpec], handler: Handler, validate: Validator | None = None
 ) -> Callable[..., list[Outbound]]:
     tracing.setup(role)
+    processed: dict[tuple[str, type], Any] = {}
+    processing_seconds = metrics.PROCESSING_SECONDS.labels(role)
 
     def step(value: bytes, key: Any, _timestamp: int, headers: Any, state: Any) -> list[Outbound]:
         started = time.perf_counter()
@@ -163,8 +165,13 @@ def make_step(
                 ]
             finally:
                 telemetry.unbind(token)
-        metrics.PROCESSED.labels(role, spec.name, type(message).__name__).inc()
-        metrics.PROCESSING_SECONDS.labels(role).observe(time.perf_counter() - started)
+        counter = processed.get((spec.name, type(message)))
+        if counter is None:  # bound once per (topic, type): labels() costs a lookup per call
+            counter = processed[spec.name, type(message)] = metrics.PROCESSED.labels(
+                role, spec.name, type(message).__name__
+            )
+        counter.inc()
+        processing_seconds.observe(time.perf_counter() - started)
         return outputs
 
     return step

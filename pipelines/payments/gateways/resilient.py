@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
+from ...runtime.metrics import bound
 from .base import GatewayResult, PaymentGateway, PaymentState
 from .circuit_breaker import BreakerConfig, BreakerState, CircuitBreaker
 from .exceptions import GatewayConfigError, GatewayError, GatewayUnavailableError
@@ -168,7 +169,7 @@ class ResilientGateway(PaymentGateway):
                 extra={"gateway": self.name, "attempt": attempt, **context},
             )
             await self._sleep(delay)
-        CALLS.labels(self.name, operation.lower(), result.outcome).inc()
+        bound(CALLS, self.name, operation.lower(), result.outcome).inc()
         if result.outcome == "FAILED":
             kind = "exhausted" if result.retryable else "rejected"
             record_error(
@@ -191,7 +192,7 @@ class ResilientGateway(PaymentGateway):
         async with self._bulkhead:
             if not self.breaker.allow():
                 return GatewayResult("FAILED", retryable=True, detail=CIRCUIT_OPEN)
-            in_flight = IN_FLIGHT.labels(self.name)
+            in_flight = bound(IN_FLIGHT, self.name)
             in_flight.inc()
             started = time.perf_counter()
             try:
@@ -228,7 +229,7 @@ class ResilientGateway(PaymentGateway):
                 raise
             finally:
                 in_flight.dec()
-                LATENCY.labels(self.name, operation.lower()).observe(time.perf_counter() - started)
+                bound(LATENCY, self.name, operation.lower()).observe(time.perf_counter() - started)
         if result.outcome == "FAILED" and result.retryable:
             self.breaker.record_failure()
         else:
