@@ -33,7 +33,8 @@ def build_routes() -> list[Route]:
               description="Answers 202 once Kafka acknowledged the command. bookingId = uuid5 of "
               "the command id, itself uuid5 of (caller, Idempotency-Key). USER books for "
               "themselves; PARTNER must and ADMIN may give userId. At most "
-              "TESSERA_INGRESS_HOLDS_CAP pending bookings per user (429 HOLDS_CAP)."),
+              "TESSERA_INGRESS_HOLDS_CAP pending bookings per user (429 HOLDS_CAP). 409 SOLD_OUT "
+              "when the availability cache shows the item cannot cover the quantity."),
         Route("GET", B, bookings.list_bookings, "listBookings", "List bookings, newest first",
               "bookings", roles=frozenset({USER, SUPPORT, ADMIN}), query=ListBookingsQuery,
               ok=(200, BookingPage, "One page; pass nextCursor as cursor for the next")),

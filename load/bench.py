@@ -380,7 +380,11 @@ def summarize(run: StepRun, cfg: BenchConfig, scenario: str, t0: float) -> dict[
             )
         ),
         "accept_ms": distribution(
-            [(rec.answered[i] - rec.due[i]) * 1000 for i in in_window if rec.accepted(i)]
+            [
+                (rec.answered[i] - rec.due[i]) * 1000
+                for i in in_window
+                if rec.accepted(i) or rec.refused(i)  # the answer, 202 or 409 SOLD_OUT
+            ]
         ),
         "confirm_ms": distribution(ms(rec.confirmed, latency_rows)),
         "complete_ms": distribution(ms(rec.completed, latency_rows)),

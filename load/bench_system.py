@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
+import redis
 from confluent_kafka.admin import AdminClient
 
 from ingress.auth.devkeys import ensure_dev_keys
@@ -218,6 +219,25 @@ def stop_tessera(tessera: Tessera, delete_topics: bool = True) -> None:
         stop_system(tessera.system)
         if delete_topics:
             delete_prefixed_topics(bootstrap, prefix)
+            delete_prefixed_keys(tessera.settings.redis_url, prefix)
+
+
+def delete_prefixed_keys(redis_url: str, prefix: str) -> int:
+    """Delete a run's Redis keys (idempotency records and accepted bookings live 24 h: a
+    few runs would otherwise leave a Redis of millions of keys, slow to rewrite its AOF)."""
+    if not prefix:
+        return 0
+    deleted = 0
+    with redis.Redis.from_url(redis_url) as client:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                deleted += client.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += client.unlink(*batch)
+    return deleted
 
 
 def delete_prefixed_topics(bootstrap: str, prefix: str) -> int:

@@ -28,7 +28,8 @@ TINY = {
     "BENCH_IDLE_SECONDS": "1",
 }
 LATENCY = ("n", "p50", "p95", "p99", "max")
-STEP = ("offered_per_s", "completed_per_s", "accepted_per_s", "sent", "accepted", "errors",
+STEP = ("offered_per_s", "completed_per_s", "accepted_per_s", "sent", "accepted",
+        "refused_sold_out", "errors",
         "outcomes", "accept_ms", "confirm_ms", "complete_ms", "terminal_ms", "generator_lag_ms",
         "cpu_s", "cpu_ms_per_booking", "series", "saturated", "saturation_reasons")  # fmt: skip
 SCENARIO = ("ladder", "capacity_per_s", "max_sustained_offered_per_s",
@@ -69,7 +70,9 @@ def test_tiny_bench_reports_every_figure_and_keeps_the_invariants(
                 assert set(step[key]) == set(LATENCY)
                 assert step[key]["n"] > 0, (name, scenario, key)
             assert step["completed_per_s"] > 0
-            assert step["accepted"] == step["sent"], step["errors"]
+            # every request answered: accepted, or refused at the door as sold out
+            answered = step["accepted"] + step["refused_sold_out"]
+            assert answered == step["sent"], step["errors"]
         assert scenarios["warm_up"]["idle_cores"], name
         spread = scenarios["spread"]
         assert spread["ladder"][0]["confirm_ms"]["p99"] is not None

@@ -177,7 +177,7 @@ def test_every_process_exposes_the_metrics_of_the_issue(
         wanted = SINK_METRICS if role.startswith("sink-") else PIPELINE_METRICS
         assert wanted <= metric_names(body), f"{role}: missing {wanted - metric_names(body)}"
         if not role.startswith("sink-") and role != "timers":
-            assert f'tessera_pipeline_commit_seconds_count{{pipeline="{role}"}}' in body
+            assert f'tessera_pipeline_commit_seconds_count{{pipeline="{role}",trigger=' in body
             assert f'tessera_pipeline_messages_total{{pipeline="{role}"' in body
     body = ops.get("/metrics").text
     assert OPS_METRICS <= metric_names(body), f"ops: missing {OPS_METRICS - metric_names(body)}"
