@@ -18,7 +18,6 @@ from pathlib import Path
 
 import jwt
 import redis
-from confluent_kafka.admin import AdminClient
 
 from ingress.auth.devkeys import ensure_dev_keys
 from ingress.auth.token_cli import mint_token
@@ -209,17 +208,13 @@ def start_tessera(
     return Tessera(system, ingress)
 
 
-def stop_tessera(tessera: Tessera, delete_topics: bool = True) -> None:
+def stop_tessera(tessera: Tessera) -> None:
     try:
         if tessera.ingress is not None:
             tessera.ingress.stop()
     finally:
-        prefix = tessera.settings.topic_prefix
-        bootstrap = tessera.settings.kafka_bootstrap
-        stop_system(tessera.system)
-        if delete_topics:
-            delete_prefixed_topics(bootstrap, prefix)
-            delete_prefixed_keys(tessera.settings.redis_url, prefix)
+        stop_system(tessera.system)  # deletes the run's topics
+        delete_prefixed_keys(tessera.settings.redis_url, tessera.settings.topic_prefix)
 
 
 def delete_prefixed_keys(redis_url: str, prefix: str) -> int:
@@ -238,19 +233,6 @@ def delete_prefixed_keys(redis_url: str, prefix: str) -> int:
         if batch:
             deleted += client.unlink(*batch)
     return deleted
-
-
-def delete_prefixed_topics(bootstrap: str, prefix: str) -> int:
-    """Delete a run's topics (its prefix appears in changelog topic names too)."""
-    if not prefix:
-        return 0
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    names = [t for t in admin.list_topics(timeout=10).topics if prefix in t]
-    if names:
-        for future in admin.delete_topics(names, operation_timeout=30).values():
-            with contextlib.suppress(Exception):
-                future.result()
-    return len(names)
 
 
 def start_baseline(

@@ -6,6 +6,7 @@ Used by the integration tests and by the benchmarks alike.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import random
 import shutil
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient
 
 from pipelines.runtime.outputs import route
 from schemas import booking_events, inventory_events, payment_events
@@ -35,6 +37,8 @@ from tessera.config import Settings
 from tessera.kafka_clients import producer_config
 from tessera.runtime.processes import INSTANCE_PORT_STRIDE, ROLES, ProcessComponent
 from tessera.runtime.topics import apply_topics
+
+logger = logging.getLogger(__name__)
 
 PIPELINE_ROLES = ("timers", "inventory", "saga", "payment")
 
@@ -303,8 +307,27 @@ def start_system(
 
 
 def stop_system(system: RunningSystem) -> None:
+    """Stop every process, then delete the run's topics (changelogs included): a broker
+    that keeps every test's partitions runs out of file descriptors after a few runs."""
     try:
         system.watcher.close()
         system.pipelines.stop()
     finally:
         system.gateway.stop()
+        if not os.environ.get("TESSERA_KEEP_TEST_HOMES"):
+            delete_prefixed_topics(system.settings.kafka_bootstrap, system.settings.topic_prefix)
+
+
+def delete_prefixed_topics(bootstrap: str, prefix: str) -> int:
+    """Delete every topic whose name contains `prefix` (changelog topics carry it inside)."""
+    if not prefix:
+        return 0
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    names = [t for t in admin.list_topics(timeout=10).topics if prefix in t]
+    if names:
+        for name, future in admin.delete_topics(names, operation_timeout=30).items():
+            try:
+                future.result()
+            except KafkaException as exc:  # gone already, or the broker is going down
+                logger.warning("topic not deleted", extra={"topic": name, "error": str(exc)})
+    return len(names)

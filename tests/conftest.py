@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
+from load.system_harness import delete_prefixed_topics
 from tessera.config import Settings, load_settings
 from tessera.runtime.base import Component
 from tessera.runtime.stack import infrastructure
@@ -58,12 +58,8 @@ def isolated_settings(stack: Settings) -> Iterator[Callable[..., Settings]]:
         return settings
 
     yield make
-    admin = AdminClient({"bootstrap.servers": stack.kafka_bootstrap, "log_level": 0})
-    for prefix in prefixes:
-        doomed = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
-        if doomed:
-            for future in admin.delete_topics(doomed, operation_timeout=30).values():
-                future.result()
+    for prefix in prefixes:  # changelog topics carry the prefix inside their names
+        delete_prefixed_topics(stack.kafka_bootstrap, prefix)
 
 
 @pytest.fixture
