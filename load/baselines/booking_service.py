@@ -46,6 +46,7 @@ from msgspec import Meta, Struct
 from psycopg_pool import AsyncConnectionPool
 
 from pipelines.payments.gateways.base import PaymentGateway, idempotency_key
+from pipelines.payments.gateways.factory import build_gateway
 from pipelines.payments.gateways.resilient import ResilienceConfig, ResilientGateway
 from pipelines.payments.gateways.simulated import SimulatedGateway, SimulatedGatewayConfig
 from tessera.config import Settings
@@ -140,6 +141,11 @@ class BaselineConfig:
     pool_size: int = 16
     resilience: ResilienceConfig = dataclasses.field(default_factory=ResilienceConfig)
     simulator: SimulatedGatewayConfig = dataclasses.field(default_factory=SimulatedGatewayConfig)
+    # "simulated" keeps payments in each worker's memory: a refund landing on another
+    # worker finds no payment. Several workers that refund need "simulated-http" (one
+    # simulator process, as a real gateway is one service) at `gateway_url`.
+    gateway: str = "simulated"
+    gateway_url: str = ""
 
     @classmethod
     def from_env(cls, settings: Settings) -> BaselineConfig:
@@ -158,6 +164,8 @@ class BaselineConfig:
                 bulkhead=settings.gateway_bulkhead,
             ),
             simulator=SimulatedGatewayConfig.from_env(),
+            gateway=settings.gateway,
+            gateway_url=settings.gateway_url,
         )
 
 
@@ -227,13 +235,19 @@ def money(amount: int | None, currency: str | None) -> Money | None:
 _ENCODER = msgspec.json.Encoder()
 
 
+def _configured_gateway(config: BaselineConfig) -> PaymentGateway:
+    if config.gateway == "simulated-http":
+        return build_gateway(
+            "simulated-http", resilience=config.resilience, base_url=config.gateway_url
+        )
+    return ResilientGateway(SimulatedGateway(config.simulator), config.resilience, name="simulated")
+
+
 class BaselineApp:
     def __init__(self, config: BaselineConfig, gateway: PaymentGateway | None = None) -> None:
         self.config = config
         self.auth = JwtVerifier(config)
-        self.gateway = gateway or ResilientGateway(
-            SimulatedGateway(config.simulator), config.resilience, name="simulated"
-        )
+        self.gateway = gateway or _configured_gateway(config)
         self.pool = AsyncConnectionPool(
             config.dsn,
             min_size=config.pool_size,
