@@ -48,7 +48,9 @@ local rate = {limit, remaining, math.ceil(reset / 1000000), 0}
 local claimed = false
 if KEYS[3] ~= '' then
   if not redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', LOCK_MS) then
-    return {2, rate, redis.call('GET', KEYS[3])}
+    local existing = redis.call('GET', KEYS[3])
+    -- our own lock record (its owner token is unique): a retry of a call whose reply was lost
+    if existing ~= ARGV[2] then return {2, rate, existing} end
   end
   claimed = true
 end

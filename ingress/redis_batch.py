@@ -2,8 +2,8 @@
 
 Calls issued in the same event-loop turn leave as one write (`PipelinedRedis`), so under
 load many requests' admissions (or finishes) cost one syscall and one read loop. Results
-and errors stay per call, and a Redis that lost its scripts (restart, failover) gets
-them loaded again.
+and errors stay per call, a Redis that lost its scripts (restart, failover) gets them
+loaded again, and a call whose connection died is made once more.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from .resp import Arg, PipelinedRedis
@@ -27,6 +28,15 @@ class ScriptBatcher:
         return sha
 
     async def call(self, sha: str, keys: list[Arg], args: list[Arg]) -> Any:
+        try:
+            return await self._evalsha(sha, keys, args)
+        except RedisConnectionError:
+            # The connection died under the call (Redis restarted, a dropped idle socket):
+            # once more on a new one. Safe to repeat: admission takes its own lock record as
+            # already claimed, and finish only sets or deletes what this request owns.
+            return await self._evalsha(sha, keys, args)
+
+    async def _evalsha(self, sha: str, keys: list[Arg], args: list[Arg]) -> Any:
         try:
             return await self.client.execute("EVALSHA", sha, len(keys), *keys, *args)
         except NoScriptError:

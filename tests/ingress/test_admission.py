@@ -1,0 +1,64 @@
+"""Admission repeated after a lost reply: the same request is admitted again, never blocked
+by its own lock; another request with the key still finds it taken."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from ingress.admission import Admitter, Outcome
+from ingress.config import BackendConfig, LimitsConfig
+from ingress.idempotency import IdempotencyStore
+from ingress.redis_batch import ScriptBatcher
+from ingress.redis_gate import RedisGate
+from tessera.config import Settings
+
+from .conftest import drop_keys
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_repeated_admission_of_one_request_is_admitted_again(stack: Settings) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:10]}."
+    gate = RedisGate(stack.redis_url, BackendConfig())
+    limits = LimitsConfig(user_rate=1000, ip_rate=1000)
+    admitter = Admitter(gate, limits, prefix, lock_ms=30_000, stale_s=600)
+    store = IdempotencyStore(gate, limits, prefix, lock_ttl_s=30)
+    try:
+        first = store.claim("user-1", "key-1", "fingerprint")
+        assert (await admitter.admit("10.0.0.1", "user-1", first)).outcome is Outcome.ADMITTED
+        again = await admitter.admit("10.0.0.1", "user-1", first)  # its reply was lost
+        assert again.outcome is Outcome.ADMITTED
+        other = store.claim("user-1", "key-1", "fingerprint")  # a second request, same key
+        taken = await admitter.admit("10.0.0.1", "user-1", other)
+        assert taken.outcome is Outcome.KEY_EXISTS and taken.record == first.lock_record
+    finally:
+        await gate.close()
+        drop_keys(stack, {prefix})
+
+
+class FlakyClient:
+    """Fails the first call as a connection that died under it, then answers."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    async def execute(self, *args: Any) -> Any:
+        self.calls.append(args)
+        if len(self.calls) == 1:
+            raise RedisConnectionError("Redis connection lost")
+        return b"ok"
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_call_whose_connection_died_is_made_once_more() -> None:
+    client = FlakyClient()
+    batcher = ScriptBatcher(client)  # type: ignore[arg-type]
+    sha = batcher.register("return 'ok'")
+    assert await batcher.call(sha, ["k"], ["a"]) == b"ok"
+    assert client.calls == [("EVALSHA", sha, 1, "k", "a")] * 2
