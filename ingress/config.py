@@ -12,6 +12,8 @@
 | TESSERA_INGRESS_SSE_HEARTBEAT_S | 15 | comment line interval on idle event streams |
 | TESSERA_INGRESS_KAFKA_TIMEOUT_MS | 10000 | produce -> ack deadline (503 after it) |
 | TESSERA_INGRESS_KAFKA_LINGER_MS | 2 | producer batching delay |
+| TESSERA_INGRESS_KAFKA_ACK_POLL_MS | 1 | delivery-report polling while an ack is awaited |
+| TESSERA_INGRESS_SOLD_OUT_GATE | 1 | 409 SOLD_OUT at admission when cached stock cannot cover it |
 | TESSERA_JWKS | $TESSERA_HOME/keys/jwks.json | JWKS file path or http(s) URL |
 | TESSERA_JWT_ISSUER / TESSERA_JWT_AUDIENCE | tessera-dev / tessera-api | required iss / aud |
 """

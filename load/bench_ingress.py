@@ -38,6 +38,7 @@ from pathlib import Path
 import msgspec
 
 from ingress.auth.token_cli import mint_token
+from load.system_harness import delete_prefixed_keys, delete_prefixed_topics
 from tessera.config import PROJECT_ROOT, Settings, load_settings
 from tessera.runtime.topics import apply_topics
 
@@ -261,20 +262,8 @@ def report(args: argparse.Namespace, results: dict[str, list[Result]], statuses:
 
 def _cleanup(settings: Settings) -> None:
     """Drop the run's topics and Redis keys (accepted records, idempotency, rate buckets)."""
-    import redis
-    from confluent_kafka.admin import AdminClient
-
-    with redis.Redis.from_url(settings.redis_url) as client:
-        doomed = list(client.scan_iter(match=f"{settings.topic_prefix}*", count=1000))
-        for i in range(0, len(doomed), 1000):
-            client.unlink(*doomed[i : i + 1000])
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap, "log_level": 0})
-    topics = [
-        t for t in admin.list_topics(timeout=10).topics if t.startswith(settings.topic_prefix)
-    ]
-    if topics:
-        for future in admin.delete_topics(topics, operation_timeout=30).values():
-            future.result()
+    delete_prefixed_keys(settings.redis_url, settings.topic_prefix)
+    delete_prefixed_topics(settings.kafka_bootstrap, settings.topic_prefix)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
-import redis
 
 from ingress.auth.devkeys import ensure_dev_keys
 from ingress.auth.token_cli import mint_token
 from load.system_harness import (
     RunningSystem,
+    delete_prefixed_keys,
     free_port_block,
     start_system,
     stop_system,
@@ -215,24 +215,6 @@ def stop_tessera(tessera: Tessera) -> None:
     finally:
         stop_system(tessera.system)  # deletes the run's topics
         delete_prefixed_keys(tessera.settings.redis_url, tessera.settings.topic_prefix)
-
-
-def delete_prefixed_keys(redis_url: str, prefix: str) -> int:
-    """Delete a run's Redis keys (idempotency records and accepted bookings live 24 h: a
-    few runs would otherwise leave a Redis of millions of keys, slow to rewrite its AOF)."""
-    if not prefix:
-        return 0
-    deleted = 0
-    with redis.Redis.from_url(redis_url) as client:
-        batch: list[bytes] = []
-        for key in client.scan_iter(match=f"{prefix}*", count=5000):
-            batch.append(key)
-            if len(batch) >= 5000:
-                deleted += client.unlink(*batch)
-                batch = []
-        if batch:
-            deleted += client.unlink(*batch)
-    return deleted
 
 
 def start_baseline(

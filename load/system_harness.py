@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
@@ -331,3 +332,21 @@ def delete_prefixed_topics(bootstrap: str, prefix: str) -> int:
             except KafkaException as exc:  # gone already, or the broker is going down
                 logger.warning("topic not deleted", extra={"topic": name, "error": str(exc)})
     return len(names)
+
+
+def delete_prefixed_keys(redis_url: str, prefix: str) -> int:
+    """Delete a run's Redis keys (idempotency records and accepted bookings live 24 h: a
+    few runs would otherwise leave a Redis of millions of keys, slow to rewrite its AOF)."""
+    if not prefix:
+        return 0
+    deleted = 0
+    with redis.Redis.from_url(redis_url) as client:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{prefix}*", count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                deleted += client.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += client.unlink(*batch)
+    return deleted

@@ -30,6 +30,7 @@ from schemas.topics import PAYMENT_COMMANDS, PAYMENT_EVENTS
 from tessera import telemetry, tracing
 from tessera.config import Settings
 from tessera.kafka_clients import poll_batch, producer_config
+from tessera.metrics import bound
 
 from ..runtime import metrics
 from ..runtime.application import (
@@ -151,12 +152,10 @@ class PaymentWorker:
                 event = codec.encode(event_for(command, result))
                 self.ledger.record_result(command.idempotency_key, event)
                 elapsed = time.perf_counter() - started
-                metrics.bound(metrics.PROCESSING_SECONDS, ROLE).observe(elapsed)
+                bound(metrics.PROCESSING_SECONDS, ROLE).observe(elapsed)
             else:
                 event = recorded
-            metrics.bound(
-                metrics.PROCESSED, ROLE, PAYMENT_COMMANDS.name, type(command).__name__
-            ).inc()
+            bound(metrics.PROCESSED, ROLE, PAYMENT_COMMANDS.name, type(command).__name__).inc()
             headers = tracing.inject(list(headers))  # the event carries this hop's span
             self._produce(self.settings.topic(PAYMENT_EVENTS.name), key, event, headers, position)
         except Exception:

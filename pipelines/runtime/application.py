@@ -27,6 +27,7 @@ from schemas.topics import TopicSpec, declared_topics
 from state_stores.base import KeyValueStore
 from tessera import telemetry, tracing
 from tessera.config import Settings
+from tessera.metrics import bound
 
 from . import metrics
 from .commits import install_commit_policy
@@ -130,8 +131,6 @@ def make_step(
     role: str, inputs: dict[str, TopicSpec], handler: Handler, validate: Validator | None = None
 ) -> Callable[..., list[Outbound]]:
     tracing.setup(role)
-    processed: dict[tuple[str, type], Any] = {}
-    processing_seconds = metrics.PROCESSING_SECONDS.labels(role)
 
     def step(value: bytes, key: Any, _timestamp: int, headers: Any, state: Any) -> list[Outbound]:
         started = time.perf_counter()
@@ -165,13 +164,8 @@ def make_step(
                 ]
             finally:
                 telemetry.unbind(token)
-        counter = processed.get((spec.name, type(message)))
-        if counter is None:  # bound once per (topic, type): labels() costs a lookup per call
-            counter = processed[spec.name, type(message)] = metrics.PROCESSED.labels(
-                role, spec.name, type(message).__name__
-            )
-        counter.inc()
-        processing_seconds.observe(time.perf_counter() - started)
+        bound(metrics.PROCESSED, role, spec.name, type(message).__name__).inc()
+        bound(metrics.PROCESSING_SECONDS, role).observe(time.perf_counter() - started)
         return outputs
 
     return step

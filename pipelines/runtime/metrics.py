@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-from typing import Any
 
 from prometheus_client import Counter, Histogram, Info, start_http_server
 
@@ -36,12 +34,6 @@ COMMIT_SECONDS = Histogram(
     ["pipeline", "trigger"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-
-
-@functools.lru_cache(maxsize=4096)
-def bound(metric: Any, *labels: str) -> Any:
-    """`metric.labels(*labels)`, looked up once: labels() costs more than the update."""
-    return metric.labels(*labels)
 
 
 PROCESS = Info("tessera_process", "Which Tessera process serves these metrics.")

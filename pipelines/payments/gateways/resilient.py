@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ...runtime.metrics import bound
+from tessera.metrics import bound
+
 from .base import GatewayResult, PaymentGateway, PaymentState
 from .circuit_breaker import BreakerConfig, BreakerState, CircuitBreaker
 from .exceptions import GatewayConfigError, GatewayError, GatewayUnavailableError
