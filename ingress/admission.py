@@ -24,8 +24,8 @@ One Lua script (EVALSHA), atomic, per request:
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from .config import LimitsConfig
 from .lua import ADMISSION
@@ -40,8 +40,7 @@ class Outcome(IntEnum):
     SOLD_OUT = 4
 
 
-@dataclass(frozen=True)
-class RateDecision:
+class RateDecision(NamedTuple):  # tuples: built per request, cheaper than frozen dataclasses
     limit: int
     remaining: int
     reset_s: int
@@ -60,8 +59,7 @@ class RateDecision:
         return headers
 
 
-@dataclass(frozen=True)
-class Hold:
+class Hold(NamedTuple):
     """What a create takes: a slot in the user's open-holds set (key from
     sinks.cache_contract.open_holds_key) and, when `stock_key` is set, that much stock in
     the item's cached availability (sinks.cache_contract.availability_key)."""
@@ -72,8 +70,7 @@ class Hold:
     quantity: int = 0
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """An idempotency key to claim: its Redis key, the lock record, and what that holds."""
 
     key: str
@@ -82,8 +79,7 @@ class Claim:
     owner: str
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(NamedTuple):
     outcome: Outcome
     rate: RateDecision
     record: bytes | None = None
@@ -126,8 +122,11 @@ class Admitter:
         ]
         with self._guard:
             reply = await self.gate.scripts.call(self._sha, keys, args)
-        limit, remaining, reset_s, retry_s = (int(v) for v in reply[1])
+        limit, remaining, reset_s, retry_s = reply[1]  # Lua numbers arrive as ints
         record = reply[2] if len(reply) > 2 else None
         return Admission(
-            Outcome(int(reply[0])), RateDecision(limit, remaining, reset_s, retry_s), record
+            _OUTCOMES[reply[0]], RateDecision(limit, remaining, reset_s, retry_s), record
         )
+
+
+_OUTCOMES = {int(outcome): outcome for outcome in Outcome}

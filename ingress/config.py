@@ -11,8 +11,8 @@
 | TESSERA_INGRESS_TRUST_FORWARDED | 0 | take the client IP from X-Forwarded-For (behind a proxy) |
 | TESSERA_INGRESS_SSE_HEARTBEAT_S | 15 | comment line interval on idle event streams |
 | TESSERA_INGRESS_KAFKA_TIMEOUT_MS | 10000 | produce -> ack deadline (503 after it) |
-| TESSERA_INGRESS_KAFKA_LINGER_MS | 2 | producer batching delay |
-| TESSERA_INGRESS_KAFKA_ACK_POLL_MS | 1 | delivery-report polling while an ack is awaited |
+| TESSERA_INGRESS_KAFKA_LINGER_MS | 1 | producer batching delay (adds to every answer) |
+| TESSERA_INGRESS_KAFKA_ACK_POLL_MS | 1 | delivery-report polling while acks are awaited |
 | TESSERA_INGRESS_SOLD_OUT_GATE | 1 | 409 SOLD_OUT at admission when cached stock cannot cover it |
 | TESSERA_JWKS | $TESSERA_HOME/keys/jwks.json | JWKS file path or http(s) URL |
 | TESSERA_JWT_ISSUER / TESSERA_JWT_AUDIENCE | tessera-dev / tessera-api | required iss / aud |
@@ -93,7 +93,7 @@ class BackendConfig:
     pg_pool_max: int = 4
     pg_timeout_s: float = 2.0
     kafka_delivery_timeout_ms: int = 10_000
-    kafka_linger_ms: int = 2
+    kafka_linger_ms: int = 1
     # delivery reports are polled on the event loop this often while a record awaits its
     # ack: sooner answers cost idle polls and smaller produce batches (more CPU per record)
     kafka_ack_poll_ms: float = 1.0
@@ -104,7 +104,7 @@ class BackendConfig:
     def from_env(cls) -> BackendConfig:
         return cls(
             kafka_delivery_timeout_ms=_int("TESSERA_INGRESS_KAFKA_TIMEOUT_MS", 10_000),
-            kafka_linger_ms=_int("TESSERA_INGRESS_KAFKA_LINGER_MS", 2),
+            kafka_linger_ms=_int("TESSERA_INGRESS_KAFKA_LINGER_MS", 1),
             kafka_ack_poll_ms=_float("TESSERA_INGRESS_KAFKA_ACK_POLL_MS", 1.0),
             sse_heartbeat_s=_float("TESSERA_INGRESS_SSE_HEARTBEAT_S", 15.0),
         )

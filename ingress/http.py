@@ -22,6 +22,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 _ENCODER = msgspec.json.Encoder()
+_CONTENT_TYPES = {JSON: JSON.encode(), PROBLEM_JSON: PROBLEM_JSON.encode()}
 
 
 class HttpRequest:
@@ -59,8 +60,10 @@ class HttpRequest:
         return self.principal
 
     def query_pairs(self) -> list[tuple[str, str]]:
-        raw = self.scope.get("query_string", b"").decode("latin-1")
-        return parse_qsl(raw, keep_blank_values=True)
+        raw = self.scope.get("query_string")
+        if not raw:
+            return []
+        return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
 
     async def read_body(self, limit: int) -> bytes:
         declared = self.headers.get("content-length")
@@ -101,12 +104,12 @@ class HttpResponse:
 
     async def send(self, send: Send, extra: dict[str, str]) -> None:
         raw = [
-            (b"content-type", self.content_type.encode()),
+            (b"content-type", _CONTENT_TYPES.get(self.content_type) or self.content_type.encode()),
             (b"content-length", b"%d" % len(self.body)),
         ]
-        raw.extend(
-            (k.lower().encode(), v.encode("latin-1")) for k, v in {**extra, **self.headers}.items()
-        )
+        merged = {**extra, **self.headers} if self.headers else extra
+        for name, value in merged.items():
+            raw.append((name.lower().encode(), value.encode("latin-1")))
         await send({"type": "http.response.start", "status": self.status, "headers": raw})
         await send({"type": "http.response.body", "body": self.body})
 
@@ -123,7 +126,12 @@ class StreamResponse(HttpResponse):
 
 def path(template: str, *segments: str) -> str:
     """A URL path with each segment percent-encoded (Location headers must be ASCII)."""
-    return template.format(*(quote(s, safe="") for s in segments))
+    return template.format(*(s if _plain(s) else quote(s, safe="") for s in segments))
+
+
+def _plain(segment: str) -> bool:
+    """Nothing to encode: ASCII letters, digits and '-' (every id Tessera mints, a UUID)."""
+    return segment.isascii() and segment.replace("-", "").isalnum()
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> HttpResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -67,7 +68,7 @@ class CommandProducer:
                 value,
                 key,
                 headers=headers,
-                on_delivery=lambda err, _msg: _resolve(future, err),
+                on_delivery=partial(_resolve, future),
             )
         except (BufferError, KafkaException) as exc:
             BACKEND_FAILURES.labels("kafka", "produce").inc()
@@ -75,6 +76,8 @@ class CommandProducer:
         self._in_flight += 1
         if not self._tick_fast:
             self._schedule(fast=True)
+        elif self._in_flight > 1:
+            self._serve_reports()  # under load acks are found here, not a timer tick later
         try:
             await future
         finally:
@@ -90,12 +93,15 @@ class CommandProducer:
 
     def _poll(self) -> None:
         self._tick = None
+        self._serve_reports()
+        self._schedule(fast=self._in_flight > 0)
+
+    def _serve_reports(self) -> None:
         try:
             self._producer.poll(0)  # delivery reports and error callbacks run here
         except Exception:  # a raising callback must not stop the polling
             log.exception("kafka producer poll failed")
             BACKEND_FAILURES.labels("kafka", "poll").inc()
-        self._schedule(fast=self._in_flight > 0)
 
     async def ready(self, topic: str, timeout_s: float = 3.0) -> bool:
         """The broker answers metadata for `topic` and it has a leader (a topic created a
@@ -131,7 +137,7 @@ class CommandProducer:
         log.warning("kafka producer error", extra={"error": str(error)})
 
 
-def _resolve(future: asyncio.Future[None], error: KafkaError | None) -> None:
+def _resolve(future: asyncio.Future[None], error: KafkaError | None, _msg: object) -> None:
     if future.done():  # the request was cancelled (client went away)
         return
     if error is None:

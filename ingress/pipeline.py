@@ -103,8 +103,7 @@ async def _admit(
 ) -> HttpResponse | None:
     """Admit the request; a stored response to replay, or None to go on to the handler."""
     user = req.principal.sub if req.principal is not None else None
-    deadline = time.monotonic() + svc.idempotency.wait_s
-    delay, charge = 0.005, True
+    deadline, delay, charge = 0.0, 0.005, True
     while True:
         try:
             admission: Admission = await svc.admitter.admit(
@@ -134,7 +133,10 @@ async def _admit(
         replay = svc.idempotency.existing(admission.record, fp)
         if replay is not None:
             return replay
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if not deadline:  # the first wait: the answer may take up to the lock's lifetime
+            deadline = now + svc.idempotency.wait_s
+        if now > deadline:
             IDEMPOTENCY_OUTCOMES["in_flight"].inc()
             raise Conflict(
                 "a request with this Idempotency-Key is still in progress",

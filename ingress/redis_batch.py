@@ -38,7 +38,10 @@ class ScriptBatcher:
 
     async def _evalsha(self, sha: str, keys: list[Arg], args: list[Arg]) -> Any:
         try:
-            return await self.client.execute("EVALSHA", sha, len(keys), *keys, *args)
+            reply = self.client.submit("EVALSHA", sha, len(keys), *keys, *args)
+            if reply is None:  # not connected yet
+                return await self.client.execute("EVALSHA", sha, len(keys), *keys, *args)
+            return await reply
         except NoScriptError:
             await self.client.execute("SCRIPT", "LOAD", self._sources[sha])
             return await self.client.execute("EVALSHA", sha, len(keys), *keys, *args)

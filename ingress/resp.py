@@ -133,6 +133,14 @@ class PipelinedRedis:
             connection = await self._connect()
         return await connection.send(pack(args))
 
+    def submit(self, *args: Arg) -> asyncio.Future[Any] | None:
+        """The reply's future when connected (no coroutine in between: the hot path);
+        None when a connection has to be made first (then use `execute`)."""
+        connection = self._connection
+        if connection is None or connection.closed:
+            return None
+        return connection.send(pack(args))
+
     async def _connect(self) -> _Connection:
         """Connect once for every caller; a cancelled caller does not cancel the connect."""
         if self._connecting is None:

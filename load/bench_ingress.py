@@ -8,6 +8,14 @@ alike. The ingress runs on the real stack: JWT check, one admission script (rate
 idempotency claim, holds cap), Kafka produce awaited until acks=all, then the accepted
 record and the stored response in one script. The medians are reported.
 
+Both servers get the same CPUs (--server-cpus, default the first one; wrk gets the
+others). Unpinned, the hello-world's speed depends on where the scheduler puts its Rust
+I/O thread: 31k req/s when it shares a core with the Python thread, 45k+ when it has one
+to itself (wrk then competes with both), so the ratio jumped between rounds. While the
+servers run, the stack's Redis and Kafka (when this checkout started them) move to wrk's
+CPUs too, as if on their own hosts: the server CPU then serves the server under test
+alone, for both. Their affinity is given back afterwards.
+
     uv run python -m load.bench_ingress [--rounds 3] [--duration 8] [--connections 64]
 
 Needs wrk (`apt-get install -y wrk`) and the stack (`uv run tessera up --infra-only`).
@@ -40,6 +48,7 @@ import msgspec
 from ingress.auth.token_cli import mint_token
 from load.system_harness import delete_prefixed_keys, delete_prefixed_topics
 from tessera.config import PROJECT_ROOT, Settings, load_settings
+from tessera.runtime.base import read_pid
 from tessera.runtime.topics import apply_topics
 
 BODY = b'{"itemId":"bench-item","quantity":1,"paymentMethod":"pm_card_visa"}'
@@ -96,6 +105,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(argv: list[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+    """Run argv (its workers and threads inherit argv's CPU affinity) until the block ends."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             argv,
@@ -128,8 +138,8 @@ def server(argv: list[str], env: dict[str, str], ready_url: str, log: Path) -> I
 
 def run_wrk(url: str, script: Path, phase: str, duration: int, args: argparse.Namespace) -> Result:
     argv = [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency",
-        "-s", str(script), url, "--", phase,
+        *pinned(args.load_cpus), "wrk", f"-t{args.threads}", f"-c{args.connections}",
+        f"-d{duration}s", "--latency", "-s", str(script), url, "--", phase,
     ]  # fmt: skip
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     rps = float(_find(r"Requests/sec:\s+([\d.]+)", out))
@@ -141,6 +151,63 @@ def run_wrk(url: str, script: Path, phase: str, duration: int, args: argparse.Na
         int(non_2xx.group(1)) if non_2xx else 0,
         int(_find(r"(\d+) requests in", out)),
     )
+
+
+def pinned(cpus: str) -> list[str]:
+    """The prefix that runs a command on `cpus` (a taskset list; "" = anywhere)."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def cpu_split(server_cpus: str | None) -> tuple[str, str]:
+    """(server CPUs, load-generator CPUs): the first CPU for the servers, the rest for wrk;
+    nothing pinned on a single-CPU machine, or with --server-cpus ''."""
+    available = sorted(os.sched_getaffinity(0))
+    if server_cpus is None:
+        server_cpus = str(available[0]) if len(available) > 1 else ""
+    if not server_cpus:
+        return "", ""
+    taken = _cpu_set(server_cpus)
+    rest = [c for c in available if c not in taken]
+    if not rest:
+        raise SystemExit(f"--server-cpus {server_cpus} leaves no CPU for the load generator")
+    return server_cpus, ",".join(map(str, rest))
+
+
+@contextlib.contextmanager
+def backends_on(settings: Settings, cpus: str) -> Iterator[list[str]]:
+    """Every thread of the stack's Kafka and Redis on `cpus` for the block, then back."""
+    moved: dict[int, set[int]] = {}
+    names = []
+    try:
+        for name in ("kafka", "redis") if cpus else ():
+            pid = read_pid(settings.run_dir / f"{name}.pid")
+            if pid is None:
+                continue  # not started by this checkout: left alone
+            for tid in _threads(pid):
+                with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+                    moved[tid] = os.sched_getaffinity(tid)
+                    os.sched_setaffinity(tid, _cpu_set(cpus))
+            names.append(name)
+        yield names
+    finally:
+        for tid, previous in moved.items():
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(tid, previous)
+
+
+def _threads(pid: int) -> list[int]:
+    try:
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except FileNotFoundError:
+        return []
+
+
+def _cpu_set(spec: str) -> set[int]:
+    cpus: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
 
 
 def _find(pattern: str, text: str) -> str:
@@ -178,9 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--users", type=int, default=500)
+    parser.add_argument(
+        "--server-cpus", default=None,
+        help="CPUs (taskset list) both servers run on; wrk gets the others. Default: the "
+        "first CPU; '' pins nothing",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
+    args.server_cpus, args.load_cpus = cpu_split(args.server_cpus)
+    if args.server_cpus and shutil.which("taskset") is None:
+        raise SystemExit("taskset not found (util-linux); or run with --server-cpus ''")
     run = uuid.uuid4().hex[:8]
     settings = dataclasses.replace(load_settings(), topic_prefix=f"bench-{run}.")
     apply_topics(settings.kafka_bootstrap, settings.topic_partitions, prefix=settings.topic_prefix)
@@ -199,9 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         "TESSERA_INGRESS_HOLDS_CAP": UNLIMITED,  # no pipeline runs: every booking stays PENDING
     }
     hello_argv = [
-        sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop",
-        "--workers", str(args.workers), "--port", str(hello_port), "--log-level", "warning",
-        "load.bench_ingress:hello_app",
+        *pinned(args.server_cpus), sys.executable, "-m", "granian", "--interface", "asgi",
+        "--loop", "uvloop", "--workers", str(args.workers), "--port", str(hello_port),
+        "--log-level", "warning", "load.bench_ingress:hello_app",
     ]  # fmt: skip
     targets = {
         "hello": (f"http://127.0.0.1:{hello_port}", "/"),
@@ -210,9 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[Result]] = {"hello": [], "ingress": []}
     try:
         with (
+            backends_on(settings, args.load_cpus) as moved,
             server(hello_argv, env, targets["hello"][0], workdir / "hello.log"),
             server(
-                [sys.executable, "-m", "ingress.server"],
+                [*pinned(args.server_cpus), sys.executable, "-m", "ingress.server"],
                 env,
                 targets["ingress"][0] + "/readyz",
                 workdir / "ingress.log",
@@ -229,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, (url, _) in targets.items():
                     results[name].append(run_wrk(url, scripts[name], f"r{i}", args.duration, args))
             statuses = _statuses(targets["ingress"][0])
+            args.moved = moved
     finally:
         _cleanup(settings)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -252,7 +329,8 @@ def report(args: argparse.Namespace, results: dict[str, list[Result]], statuses:
         f"p50 {p50:.2f} ms, p99 {p99:.2f} ms; hello-world {med['hello']:.0f} req/s; "
         f"ratio {med['ingress'] / med['hello']:.2f} (per round: "
         f"{', '.join(f'{r:.2f}' for r in ratios)}; goal >= 0.3; {args.workers} worker(s), "
-        f"{args.connections} connections)"
+        f"{args.connections} connections; servers on CPUs {args.server_cpus or 'any'}, "
+        f"wrk{''.join(f', {m}' for m in args.moved)} on {args.load_cpus or 'any'})"
     )
     summary = {"ratio": round(med["ingress"] / med["hello"], 3), "median_rps": med}
     print(json.dumps({**summary, "rounds": {n: [dataclasses.asdict(r) for r in rs]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from schemas.base import TERMINAL_STATUSES, BookingStatus
 from schemas.booking_commands import CancelBooking, CreateBooking
@@ -24,8 +24,7 @@ from .common import kafka_headers, visible_booking
 _ON_BEHALF = (Role.PARTNER, Role.ADMIN)
 
 
-@dataclass(frozen=True)
-class CreatePlan:
+class CreatePlan(NamedTuple):
     user_id: str
     message_id: str
     booking_id: str
@@ -80,7 +79,7 @@ async def create_booking(req: HttpRequest, svc: Services) -> HttpResponse:
         updated_at=command.occurred_at, requested_by=req.user.sub,
     )  # fmt: skip
     req.writes.append(svc.reads.accepted_write(accepted))  # stored together with the response
-    location = path("/api/v1/bookings/{}", plan.booking_id)
+    location = "/api/v1/bookings/" + plan.booking_id  # a UUID we minted: nothing to encode
     return json_response(202, BookingAccepted(booking_id=plan.booking_id), {"Location": location})
 
 

@@ -3,6 +3,7 @@ by its own lock; another request with the key still finds it taken."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -41,10 +42,23 @@ async def test_a_repeated_admission_of_one_request_is_admitted_again(stack: Sett
 
 
 class FlakyClient:
-    """Fails the first call as a connection that died under it, then answers."""
+    """Fails the first call as a connection that died under it, then answers; `connected`:
+    the call goes through `submit` (a live connection) rather than `execute` (connect)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, connected: bool) -> None:
+        self.connected = connected
         self.calls: list[tuple[Any, ...]] = []
+
+    def submit(self, *args: Any) -> asyncio.Future[Any] | None:
+        if not self.connected:
+            return None
+        future = asyncio.get_running_loop().create_future()
+        self.calls.append(args)
+        if len(self.calls) == 1:
+            future.set_exception(RedisConnectionError("Redis connection lost"))
+        else:
+            future.set_result(b"ok")
+        return future
 
     async def execute(self, *args: Any) -> Any:
         self.calls.append(args)
@@ -56,8 +70,9 @@ class FlakyClient:
         return None
 
 
-async def test_a_call_whose_connection_died_is_made_once_more() -> None:
-    client = FlakyClient()
+@pytest.mark.parametrize("connected", [True, False], ids=["submitted", "connecting"])
+async def test_a_call_whose_connection_died_is_made_once_more(connected: bool) -> None:
+    client = FlakyClient(connected=connected)
     batcher = ScriptBatcher(client)  # type: ignore[arg-type]
     sha = batcher.register("return 'ok'")
     assert await batcher.call(sha, ["k"], ["a"]) == b"ok"
