@@ -5,7 +5,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: install up down status test test-tools test-unit lint fmt bench clean
+.PHONY: install up down status test test-tools test-unit lint fmt bench bench-ingress clean
 
 # Everything a fresh machine needs: uv, the locked venv, Java + Kafka jars, Postgres, Redis.
 install: .venv/.synced
@@ -25,10 +25,11 @@ down:
 status: .venv/.synced
 	$(UV) run tessera status
 
-# Tools only the tests use: headless Chromium (the ops page test, from Debian).
+# Tools only the tests and benchmarks use, from Debian: headless Chromium (the ops page
+# test) and wrk (the ingress benchmark and its test).
 test-tools:
-	@command -v chromium >/dev/null 2>&1 || { \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium wrk; }
 
 # The whole suite on the real stack; the test session starts Kafka/Postgres/Redis if needed.
 test: install test-tools
@@ -43,6 +44,12 @@ test-unit: .venv/.synced
 # BENCH_SECONDS, BENCH_RATES, BENCH_SYSTEMS, BENCH_SCENARIOS, BENCH_PROFILE=0 shorten or focus it.
 bench: install
 	$(UV) run python -m load.bench
+
+# POST /api/v1/bookings req/s as a ratio to a granian hello-world (load/bench_ingress.py,
+# ~1 min): starts Kafka, Postgres and Redis if needed. BENCH_INGRESS_ARGS passes options.
+bench-ingress: install test-tools
+	$(UV) run tessera up --infra-only
+	$(UV) run python -m load.bench_ingress $(BENCH_INGRESS_ARGS)
 
 lint: .venv/.synced
 	$(UV) run ruff check .

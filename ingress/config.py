@@ -95,7 +95,8 @@ class BackendConfig:
     kafka_delivery_timeout_ms: int = 10_000
     kafka_linger_ms: int = 1
     # delivery reports are polled on the event loop this often while a record awaits its
-    # ack: sooner answers cost idle polls and smaller produce batches (more CPU per record)
+    # ack (and at each produce: under load acks are found there): sooner answers cost idle
+    # polls and smaller produce batches (more CPU per record)
     kafka_ack_poll_ms: float = 1.0
     sse_heartbeat_s: float = 15.0
     sse_max_duration_s: float = 3600.0
