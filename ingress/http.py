@@ -126,12 +126,7 @@ class StreamResponse(HttpResponse):
 
 def path(template: str, *segments: str) -> str:
     """A URL path with each segment percent-encoded (Location headers must be ASCII)."""
-    return template.format(*(s if _plain(s) else quote(s, safe="") for s in segments))
-
-
-def _plain(segment: str) -> bool:
-    """Nothing to encode: ASCII letters, digits and '-' (every id Tessera mints, a UUID)."""
-    return segment.isascii() and segment.replace("-", "").isalnum()
+    return template.format(*(quote(s, safe="") for s in segments))
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> HttpResponse:

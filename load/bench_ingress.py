@@ -305,14 +305,18 @@ def main(argv: list[str] | None = None) -> int:
                 for name, (url, _) in targets.items():
                     results[name].append(run_wrk(url, scripts[name], f"r{i}", args.duration, args))
             statuses = _statuses(targets["ingress"][0])
-            args.moved = moved
     finally:
         _cleanup(settings)
         shutil.rmtree(workdir, ignore_errors=True)
-    return report(args, results, statuses)
+    return report(args, results, statuses, moved)
 
 
-def report(args: argparse.Namespace, results: dict[str, list[Result]], statuses: dict) -> int:
+def report(
+    args: argparse.Namespace,
+    results: dict[str, list[Result]],
+    statuses: dict[str, int],
+    moved: list[str],
+) -> int:
     print(f"{'round':6} {'server':8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for i in range(args.rounds):
         for name in ("hello", "ingress"):
@@ -330,7 +334,7 @@ def report(args: argparse.Namespace, results: dict[str, list[Result]], statuses:
         f"ratio {med['ingress'] / med['hello']:.2f} (per round: "
         f"{', '.join(f'{r:.2f}' for r in ratios)}; goal >= 0.3; {args.workers} worker(s), "
         f"{args.connections} connections; servers on CPUs {args.server_cpus or 'any'}, "
-        f"wrk{''.join(f', {m}' for m in args.moved)} on {args.load_cpus or 'any'})"
+        f"wrk{''.join(f', {m}' for m in moved)} on {args.load_cpus or 'any'})"
     )
     summary = {"ratio": round(med["ingress"] / med["hello"], 3), "median_rps": med}
     print(json.dumps({**summary, "rounds": {n: [dataclasses.asdict(r) for r in rs]
