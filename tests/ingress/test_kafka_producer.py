@@ -3,43 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import KafkaException
 
 from ingress.config import BackendConfig
 from ingress.kafka_producer import CommandProducer
 from schemas.topics import BOOKING_COMMANDS
 from tessera.config import Settings
 
+from ..sinks.support import lag
+
 pytestmark = pytest.mark.anyio
 
 
-def wait_until_stored(settings: Settings, topic: str, timeout_s: float = 20) -> None:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": topic})
-    try:
-        partitions = consumer.list_topics(topic, timeout=5).topics[topic].partitions
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                stored = sum(
-                    consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1]
-                    for p in partitions
-                )
-            except KafkaException:  # a new topic's partition may still be electing a leader
-                stored = 0
-            if stored:
+def wait_until_stored(settings: Settings, group: str, timeout_s: float = 20) -> None:
+    """Until booking-commands holds a record (a group that never committed lags by all)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(KafkaException):  # a new partition may still lack a leader
+            if lag(settings, group, [BOOKING_COMMANDS]):
                 return
-            time.sleep(0.05)
-        raise AssertionError(f"nothing reached {topic} in {timeout_s} s")
-    finally:
-        consumer.close()
+        time.sleep(0.05)
+    raise AssertionError(f"nothing reached booking-commands in {timeout_s} s")
 
 
 async def test_an_ack_is_served_by_the_next_produce(
-    isolated_settings: Callable[..., Settings],
+    isolated_settings: Callable[..., Settings], group_id: str
 ) -> None:
     settings = isolated_settings()
     topic = settings.topic(BOOKING_COMMANDS.name)
@@ -50,7 +43,7 @@ async def test_an_ack_is_served_by_the_next_produce(
     try:
         assert await producer.ready(topic, timeout_s=10)
         first = asyncio.ensure_future(producer.send(topic, "k1", b"{}", []))
-        await asyncio.to_thread(wait_until_stored, settings, topic)  # acked; nobody polled
+        await asyncio.to_thread(wait_until_stored, settings, group_id)  # acked; nobody polled
         assert not first.done()
         started = time.monotonic()
         second = asyncio.ensure_future(producer.send(topic, "k2", b"{}", []))

@@ -51,7 +51,7 @@ def threaded_process() -> Iterator[subprocess.Popen[bytes]]:
 
 
 def affinities(pid: int) -> list[set[int]]:
-    return [os.sched_getaffinity(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")]
+    return [os.sched_getaffinity(tid) for tid in bench_ingress._threads(pid)]
 
 
 def test_backends_move_to_the_load_cpus_and_come_back(
