@@ -13,6 +13,7 @@
 | TESSERA_INGRESS_KAFKA_TIMEOUT_MS | 10000 | produce -> ack deadline (503 after it) |
 | TESSERA_INGRESS_KAFKA_LINGER_MS | 1 | producer batching delay (adds to every answer) |
 | TESSERA_INGRESS_KAFKA_ACK_POLL_MS | 1 | delivery-report polling while acks are awaited |
+| TESSERA_INGRESS_KAFKA_THREADS | batch | librdkafka threads: batch (no loop preemption) or normal |
 | TESSERA_INGRESS_SOLD_OUT_GATE | 1 | 409 SOLD_OUT at admission when cached stock cannot cover it |
 | TESSERA_JWKS | $TESSERA_HOME/keys/jwks.json | JWKS file path or http(s) URL |
 | TESSERA_JWT_ISSUER / TESSERA_JWT_AUDIENCE | tessera-dev / tessera-api | required iss / aud |
@@ -22,8 +23,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from tessera.config import Settings
+
+ThreadPolicy = Literal["batch", "normal"]
 
 # Fixed list, never taken from the token: asymmetric algorithms only.
 ALLOWED_ALGORITHMS = ("RS256", "ES256")
@@ -35,6 +39,12 @@ def _int(name: str, default: int) -> int:
 
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, str(default)))
+
+
+def _thread_policy(value: str) -> ThreadPolicy:
+    if value not in get_args(ThreadPolicy):
+        raise ValueError(f"TESSERA_INGRESS_KAFKA_THREADS: {value!r} is not batch or normal")
+    return value  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,9 @@ class BackendConfig:
     # ack (and at each produce: under load acks are found there): sooner answers cost idle
     # polls and smaller produce batches (more CPU per record)
     kafka_ack_poll_ms: float = 1.0
+    # librdkafka's threads as SCHED_BATCH: they stop preempting the event loop on every
+    # wake-up (client_threads.py); "normal" leaves the default policy
+    kafka_client_threads: ThreadPolicy = "batch"
     sse_heartbeat_s: float = 15.0
     sse_max_duration_s: float = 3600.0
 
@@ -107,6 +120,9 @@ class BackendConfig:
             kafka_delivery_timeout_ms=_int("TESSERA_INGRESS_KAFKA_TIMEOUT_MS", 10_000),
             kafka_linger_ms=_int("TESSERA_INGRESS_KAFKA_LINGER_MS", 1),
             kafka_ack_poll_ms=_float("TESSERA_INGRESS_KAFKA_ACK_POLL_MS", 1.0),
+            kafka_client_threads=_thread_policy(
+                os.environ.get("TESSERA_INGRESS_KAFKA_THREADS", "batch")
+            ),
             sse_heartbeat_s=_float("TESSERA_INGRESS_SSE_HEARTBEAT_S", 15.0),
         )
 

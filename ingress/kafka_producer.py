@@ -6,6 +6,10 @@ record awaits its ack, every `idle_poll_interval_s` otherwise (error callbacks).
 resolve the per-record futures right there, so the HTTP handler answers 202 only once
 its record is durable. A polling thread would do the same with a GIL hand-over and a
 loop wake-up per batch of reports, which costs the loop more than the timer does.
+
+librdkafka's own threads run as SCHED_BATCH (client_threads.py) so that waking them does
+not preempt the loop; threads started later (a broker named by metadata) get the policy
+at `ready()` and on a timer tick every few seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from tessera.kafka_clients import PARTITIONER
 
+from .client_threads import ClientThreads
 from .config import BackendConfig
 from .exceptions import BackendUnavailable
 from .metrics import BACKEND_FAILURES, KAFKA_ACK
@@ -28,6 +33,7 @@ log = logging.getLogger(__name__)
 
 class CommandProducer:
     idle_poll_interval_s = 0.2
+    thread_check_interval_s = 5.0
 
     def __init__(self, bootstrap: str, config: BackendConfig) -> None:
         self._producer = Producer(
@@ -49,9 +55,12 @@ class CommandProducer:
         self._tick: asyncio.TimerHandle | None = None
         self._tick_fast = False
         self.last_error: str | None = None
+        self.threads = ClientThreads(config.kafka_client_threads)
+        self._threads_checked_at = 0.0
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._check_threads()
         self._schedule(fast=False)
 
     async def send(
@@ -94,7 +103,15 @@ class CommandProducer:
     def _poll(self) -> None:
         self._tick = None
         self._serve_reports()
+        if time.monotonic() - self._threads_checked_at > self.thread_check_interval_s:
+            self._check_threads()  # a listing of /proc/self/task every few seconds
         self._schedule(fast=self._in_flight > 0)
+
+    def _check_threads(self) -> None:
+        self._threads_checked_at = time.monotonic()
+        changed = self.threads.apply()
+        if changed:
+            log.info("librdkafka threads set to SCHED_BATCH", extra={"threads": changed})
 
     def _serve_reports(self) -> None:
         try:
@@ -117,6 +134,7 @@ class CommandProducer:
                 metadata = None
             found = metadata.topics.get(topic) if metadata is not None else None
             if found is not None and found.error is None:
+                self._check_threads()  # the broker threads exist once metadata named them
                 return True
             if time.monotonic() + 0.2 > deadline:
                 return False

@@ -67,13 +67,17 @@ if KEYS[5] ~= '' then
 end
 if KEYS[4] ~= '' then
   local now_ms = math.floor(now / 1000)
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now_ms - STALE_MS)
-  if not redis.call('ZSCORE', KEYS[4], ARGV[3]) then
-    if redis.call('ZCARD', KEYS[4]) >= CAP then
-      if claimed then redis.call('DEL', KEYS[3]) end
-      return {3, rate}
+  -- take the slot first (NX: a retry keeps its own); only a set over the cap is worth
+  -- purging of entries older than the hold TTL, and counted again
+  if redis.call('ZADD', KEYS[4], 'NX', now_ms, ARGV[3]) == 1 then
+    if redis.call('ZCARD', KEYS[4]) > CAP then
+      redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now_ms - STALE_MS)
+      if redis.call('ZCARD', KEYS[4]) > CAP then
+        redis.call('ZREM', KEYS[4], ARGV[3])
+        if claimed then redis.call('DEL', KEYS[3]) end
+        return {3, rate}
+      end
     end
-    redis.call('ZADD', KEYS[4], now_ms, ARGV[3])
     redis.call('PEXPIRE', KEYS[4], STALE_MS)
   end
 end

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from ingress.admission import Admitter, Outcome
+from ingress.admission import Admitter, Hold, Outcome
 from ingress.config import BackendConfig, LimitsConfig
 from ingress.idempotency import IdempotencyStore
 from ingress.redis_batch import ScriptBatcher
@@ -36,6 +36,35 @@ async def test_a_repeated_admission_of_one_request_is_admitted_again(stack: Sett
         other = store.claim("user-1", "key-1", "fingerprint")  # a second request, same key
         taken = await admitter.admit("10.0.0.1", "user-1", other)
         assert taken.outcome is Outcome.KEY_EXISTS and taken.record == first.lock_record
+    finally:
+        await gate.close()
+        drop_keys(stack, {prefix})
+
+
+async def test_the_holds_cap_counts_only_holds_younger_than_the_hold_ttl(
+    stack: Settings,
+) -> None:
+    prefix = f"t-{uuid.uuid4().hex[:10]}."
+    gate = RedisGate(stack.redis_url, BackendConfig())
+    limits = LimitsConfig(user_rate=1000, ip_rate=1000, holds_cap=2)
+    admitter = Admitter(gate, limits, prefix, lock_ms=30_000, stale_s=1)
+    holds_key = f"{prefix}holds:user-1"
+
+    async def take(member: str) -> Outcome:
+        admission = await admitter.admit("10.0.0.1", "user-1", hold=Hold(holds_key, member))
+        return admission.outcome
+
+    try:
+        assert await take("b1") is Outcome.ADMITTED
+        await asyncio.sleep(0.7)
+        assert await take("b2") is Outcome.ADMITTED  # the set now lives until 1.7 s
+        assert await take("b1") is Outcome.ADMITTED  # its own slot again, not a new one
+        assert await take("b3") is Outcome.HOLDS_CAP
+        assert sorted(await gate.client.zrange(holds_key, 0, -1)) == [b"b1", b"b2"]
+        await asyncio.sleep(0.5)  # b1 is older than the hold TTL now, b2 is not
+        assert await take("b3") is Outcome.ADMITTED
+        assert await take("b4") is Outcome.HOLDS_CAP  # the refused one leaves nothing
+        assert sorted(await gate.client.zrange(holds_key, 0, -1)) == [b"b2", b"b3"]
     finally:
         await gate.close()
         drop_keys(stack, {prefix})

@@ -1,16 +1,19 @@
-"""The command producer finds delivery reports at the next produce, not only on its timer."""
+"""The command producer finds delivery reports at the next produce, not only on its timer,
+and sets librdkafka's threads to the configured scheduling policy."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaException
 
-from ingress.config import BackendConfig
+from ingress.config import BackendConfig, ThreadPolicy
 from ingress.kafka_producer import CommandProducer
 from schemas.topics import BOOKING_COMMANDS
 from tessera.config import Settings
@@ -54,3 +57,34 @@ async def test_an_ack_is_served_by_the_next_produce(
         await producer.close()  # delivers what is queued: the second send completes too
         if second is not None:
             await asyncio.wait_for(second, timeout=5)
+
+
+def _client_thread_policies() -> dict[str, int]:
+    policies = {}
+    for task in Path("/proc/self/task").iterdir():
+        name = (task / "comm").read_text().strip()
+        if name.startswith("rdk:"):
+            policies[f"{name}/{task.name}"] = os.sched_getscheduler(int(task.name))
+    return policies
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"), [("batch", os.SCHED_BATCH), ("normal", os.SCHED_OTHER)]
+)
+async def test_librdkafka_threads_get_the_configured_policy(
+    isolated_settings: Callable[..., Settings], policy: ThreadPolicy, expected: int
+) -> None:
+    settings = isolated_settings()
+    topic = settings.topic(BOOKING_COMMANDS.name)
+    before = set(_client_thread_policies())  # other tests' clients may still be around
+    producer = CommandProducer(settings.kafka_bootstrap, BackendConfig(kafka_client_threads=policy))
+    producer.start()
+    try:
+        assert await producer.ready(topic, timeout_s=10)
+        await producer.send(topic, "k1", b"{}", [])
+        ours = {k: v for k, v in _client_thread_policies().items() if k not in before}
+        names = {k.split("/")[0] for k in ours}
+        assert "rdk:main" in names and any(n.startswith("rdk:broker") for n in names), names
+        assert set(ours.values()) == {expected}, ours
+    finally:
+        await producer.close()

