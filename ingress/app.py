@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -80,6 +81,11 @@ class IngressApp:
                 # What startup allocated lives as long as the worker: moved out of the
                 # collector's way, so collections triggered by requests scan only requests.
                 gc.freeze()
+                # granian hands each new request to this loop from its own thread, which
+                # needs the GIL; while the loop holds it, CPython makes that thread wait
+                # the switch interval (5 ms by default) before it forces a hand-over, and
+                # under load that wait is in every request's latency.
+                sys.setswitchinterval(self.config.switch_interval_ms / 1000)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.shutdown()

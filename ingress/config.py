@@ -9,6 +9,7 @@
 | TESSERA_INGRESS_HOLDS_CAP | 5 | PENDING bookings one user may have open |
 | TESSERA_INGRESS_MAX_BODY | 16384 | request body limit in bytes (413 above) |
 | TESSERA_INGRESS_TRUST_FORWARDED | 0 | take the client IP from X-Forwarded-For (behind a proxy) |
+| TESSERA_INGRESS_SWITCH_INTERVAL_MS | 0.5 | the worker's GIL switch interval (app.py says why) |
 | TESSERA_INGRESS_SSE_HEARTBEAT_S | 15 | comment line interval on idle event streams |
 | TESSERA_INGRESS_KAFKA_TIMEOUT_MS | 10000 | produce -> ack deadline (503 after it) |
 | TESSERA_INGRESS_KAFKA_LINGER_MS | 1 | producer batching delay (adds to every answer) |
@@ -39,6 +40,11 @@ def _int(name: str, default: int) -> int:
 
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, str(default)))
+
+
+def switch_interval_ms() -> float:
+    """The worker's GIL switch interval (TESSERA_INGRESS_SWITCH_INTERVAL_MS, default 0.5)."""
+    return _float("TESSERA_INGRESS_SWITCH_INTERVAL_MS", 0.5)
 
 
 def _thread_policy(value: str) -> ThreadPolicy:
@@ -135,6 +141,7 @@ class IngressConfig:
     host: str = "127.0.0.1"
     workers: int = 1
     trust_forwarded: bool = False
+    switch_interval_ms: float = 0.5
 
     @classmethod
     def from_env(cls, settings: Settings) -> IngressConfig:
@@ -145,4 +152,5 @@ class IngressConfig:
             host=os.environ.get("TESSERA_INGRESS_HOST", "127.0.0.1"),
             workers=_int("TESSERA_INGRESS_WORKERS", 1),
             trust_forwarded=os.environ.get("TESSERA_INGRESS_TRUST_FORWARDED", "0") == "1",
+            switch_interval_ms=switch_interval_ms(),
         )

@@ -46,6 +46,7 @@ from pathlib import Path
 import msgspec
 
 from ingress.auth.token_cli import mint_token
+from ingress.config import switch_interval_ms
 from load.system_harness import delete_prefixed_keys, delete_prefixed_topics
 from tessera.config import PROJECT_ROOT, Settings, load_settings
 from tessera.runtime.base import read_pid
@@ -57,7 +58,14 @@ UNLIMITED = "1000000000"
 
 
 async def hello_app(scope, receive, send):  # type: ignore[no-untyped-def]
-    """The baseline: drain the body, answer a msgspec-encoded JSON 202."""
+    """The baseline: drain the body, answer a msgspec-encoded JSON 202. It starts with the
+    ingress's GIL switch interval, so both run under the same interpreter settings."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] == "lifespan.startup":
+            sys.setswitchinterval(switch_interval_ms() / 1000)
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
     if scope["type"] != "http":
         return
     more = True
