@@ -2,15 +2,14 @@
 
 librdkafka wakes its broker thread whenever a record lands in an empty partition queue,
 which on a busy ingress is nearly every produce. Under the default policy the woken thread
-preempts the event loop at once (CFS wakeup preemption): two context switches per record,
-and the loop's request in between is parked mid-produce. SCHED_BATCH keeps the thread's
-fair share of the CPU and only drops that preemption, so it runs when the loop next
-blocks or its time slice ends, typically well inside the 1 ms linger it was woken for.
-Measured on the ingress benchmark: about 10 us less CPU per create (97 -> 87 us).
+preempts the event loop at once (the scheduler's wake-up preemption): two context switches
+per record, with the loop parked mid-produce. SCHED_BATCH keeps the thread's fair share of
+the CPU and only drops that preemption, so it runs when the loop next blocks or its time
+slice ends. Two ingress servers side by side, one with and one without: a produce took
+7.3 us of loop time without, 1.5 us with, and a create 97 us of CPU against 87 us.
 
 librdkafka names its threads `rdk:main`, `rdk:broker<id>`, ...; broker threads start when
-metadata names a broker, so the policy is applied again on the producer's idle tick.
-"""
+metadata names a broker, so the producer applies the policy again every few seconds."""
 
 from __future__ import annotations
 
@@ -53,8 +52,9 @@ class ClientThreads:
                     "cannot set SCHED_BATCH on a librdkafka thread; it keeps the default policy",
                     extra={"thread": name, "tid": tid, "error": repr(exc)},
                 )
-            self.applied[tid] = name
-            changed.append(name)
+            else:
+                changed.append(name)
+            self.applied[tid] = name  # refused ones too: tried once, warned once
         return changed
 
 
