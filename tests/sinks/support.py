@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from psycopg import sql
 
@@ -120,12 +120,29 @@ def wait_caught_up(
     """Until `group` committed every record of `topics`; `alive` raises if the consumer died."""
     topics = list(topics)
     deadline = time.monotonic() + timeout_s
-    remaining = lag(settings, group, topics)
-    while remaining:
+    remaining = _lag_once_led(settings, group, topics)
+    while remaining != 0:  # None: not known yet
         alive()
         assert time.monotonic() < deadline, f"{group}: {remaining} records not committed"
         time.sleep(0.2)
-        remaining = lag(settings, group, topics)
+        remaining = _lag_once_led(settings, group, topics)
+
+
+_LEADERLESS = (
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+)
+
+
+def _lag_once_led(settings: Settings, group: str, topics: list[TopicSpec]) -> int | None:
+    """lag(); None while a partition has no leader yet (a topic created a moment ago)."""
+    try:
+        return lag(settings, group, topics)
+    except KafkaException as exc:
+        if exc.args[0].code() not in _LEADERLESS:
+            raise
+        return None
 
 
 class Running:
