@@ -30,8 +30,7 @@ class ClientThreads:
     """Applies the policy to librdkafka threads not seen before; one instance per producer."""
 
     def __init__(self, policy: ThreadPolicy) -> None:
-        self.policy = policy
-        self.applied: dict[int, str] = {}  # thread id -> name
+        self.seen: set[int] = set()  # thread ids, refused ones too: tried once, warned once
         self._supported = policy == "batch" and hasattr(os, "SCHED_BATCH") and _TASKS.is_dir()
 
     def apply(self) -> list[str]:
@@ -40,7 +39,7 @@ class ClientThreads:
             return []
         changed = []
         for tid, name in _client_threads():
-            if tid in self.applied:
+            if tid in self.seen:
                 continue
             try:
                 os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
@@ -54,7 +53,7 @@ class ClientThreads:
                 )
             else:
                 changed.append(name)
-            self.applied[tid] = name  # refused ones too: tried once, warned once
+            self.seen.add(tid)
         return changed
 
 

@@ -43,8 +43,8 @@ def _float(name: str, default: float) -> float:
 
 
 def switch_interval_ms() -> float:
-    """The worker's GIL switch interval (TESSERA_INGRESS_SWITCH_INTERVAL_MS, default 0.5)."""
-    return _float("TESSERA_INGRESS_SWITCH_INTERVAL_MS", 0.5)
+    """The worker's GIL switch interval (TESSERA_INGRESS_SWITCH_INTERVAL_MS)."""
+    return _float("TESSERA_INGRESS_SWITCH_INTERVAL_MS", IngressConfig.switch_interval_ms)
 
 
 def _thread_policy(value: str) -> ThreadPolicy:

@@ -120,12 +120,12 @@ def wait_caught_up(
     """Until `group` committed every record of `topics`; `alive` raises if the consumer died."""
     topics = list(topics)
     deadline = time.monotonic() + timeout_s
-    remaining = _lag_once_led(settings, group, topics)
+    remaining = lag_once_led(settings, group, topics)
     while remaining != 0:  # None: not known yet
         alive()
         assert time.monotonic() < deadline, f"{group}: {remaining} records not committed"
         time.sleep(0.2)
-        remaining = _lag_once_led(settings, group, topics)
+        remaining = lag_once_led(settings, group, topics)
 
 
 _LEADERLESS = (
@@ -135,7 +135,7 @@ _LEADERLESS = (
 )
 
 
-def _lag_once_led(settings: Settings, group: str, topics: list[TopicSpec]) -> int | None:
+def lag_once_led(settings: Settings, group: str, topics: list[TopicSpec]) -> int | None:
     """lag(); None while a partition has no leader yet (a topic created a moment ago)."""
     try:
         return lag(settings, group, topics)
