@@ -4,8 +4,9 @@ Both servers run under granian with the same settings (ASGI, uvloop, same worker
 and stay up side by side; the same wrk load (connections, threads, duration; one POST
 with a JSON body, a Bearer token and a unique Idempotency-Key per request) alternates
 between them for --rounds rounds, so a noisy neighbour on a shared machine hits both
-alike; five by default, so that the median outlasts a round hit by a background event in
-Redis or Kafka (a keyspace rehash, an AOF rewrite). The ingress runs on the real stack:
+alike; five by default, so that the median outlasts a round hit by a background event.
+Each ingress round starts from the same Redis keyspace, and Redis's automatic AOF
+rewrites wait until the end (load/bench_redis.py says why). The ingress runs on the real stack:
 JWT check, one admission script (rate limits, idempotency claim, holds cap), Kafka produce
 awaited until acks=all, then the accepted record and the stored response in one script.
 The medians are reported.
@@ -31,6 +32,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -49,6 +51,7 @@ import msgspec
 
 from ingress.auth.token_cli import mint_token
 from ingress.config import switch_interval_ms
+from load.bench_redis import fresh_round, rewrites_deferred
 from load.system_harness import delete_prefixed_keys, delete_prefixed_topics
 from tessera.config import PROJECT_ROOT, Settings, load_settings
 from tessera.runtime.base import read_pid
@@ -293,30 +296,37 @@ def main(argv: list[str] | None = None) -> int:
         "ingress": (f"http://127.0.0.1:{ingress_port}", "/api/v1/bookings"),
     }
     results: dict[str, list[Result]] = {"hello": [], "ingress": []}
+    statuses: dict[str, int] = {}
     try:
-        with (
-            backends_on(settings, args.load_cpus) as moved,
-            server(hello_argv, env, targets["hello"][0], workdir / "hello.log"),
-            server(
-                [*pinned(args.server_cpus), sys.executable, "-m", "ingress.server"],
-                env,
-                targets["ingress"][0] + "/readyz",
-                workdir / "ingress.log",
-            ),
-        ):
-            scripts = {}
-            for name, (_, path) in targets.items():
-                scripts[name] = workdir / f"{name}.lua"
-                values = {"tokens": tokens, "body": BODY.decode(), "run": run, "path": path}
-                scripts[name].write_text(LUA % values)
-            for name, (url, _) in targets.items():
-                run_wrk(url, scripts[name], "warmup", args.warmup, args)
-            for i in range(args.rounds):
-                for name, (url, _) in targets.items():
-                    results[name].append(run_wrk(url, scripts[name], f"r{i}", args.duration, args))
-            statuses = _statuses(targets["ingress"][0])
+        with rewrites_deferred(settings.redis_url):
+            try:
+                with (
+                    backends_on(settings, args.load_cpus) as moved,
+                    server(hello_argv, env, targets["hello"][0], workdir / "hello.log"),
+                    server(
+                        [*pinned(args.server_cpus), sys.executable, "-m", "ingress.server"],
+                        env,
+                        targets["ingress"][0] + "/readyz",
+                        workdir / "ingress.log",
+                    ),
+                ):
+                    scripts = {}
+                    for name, (_, path) in targets.items():
+                        scripts[name] = workdir / f"{name}.lua"
+                        values = {"tokens": tokens, "body": BODY.decode(), "run": run, "path": path}
+                        scripts[name].write_text(LUA % values)
+                    for name, (url, _) in targets.items():
+                        run_wrk(url, scripts[name], "warmup", args.warmup, args)
+                    for i in range(args.rounds):
+                        for name, (url, _) in targets.items():
+                            if name == "ingress":
+                                fresh_round(settings.redis_url, settings.topic_prefix)
+                            result = run_wrk(url, scripts[name], f"r{i}", args.duration, args)
+                            results[name].append(result)
+                    statuses = _statuses(targets["ingress"][0])
+            finally:
+                _cleanup(settings)  # before the deferred AOF rewrite: it then has less to write
     finally:
-        _cleanup(settings)
         shutil.rmtree(workdir, ignore_errors=True)
     return report(args, results, statuses, moved)
 
@@ -344,7 +354,8 @@ def report(
         f"ratio {med['ingress'] / med['hello']:.2f} (per round: "
         f"{', '.join(f'{r:.2f}' for r in ratios)}; goal >= 0.3; {args.workers} worker(s), "
         f"{args.connections} connections; servers on CPUs {args.server_cpus or 'any'}, "
-        f"wrk{''.join(f', {m}' for m in moved)} on {args.load_cpus or 'any'})"
+        f"wrk{''.join(f', {m}' for m in moved)} on {args.load_cpus or 'any'}; "
+        f"CPython {platform.python_version()} from {sys.base_prefix})"
     )
     summary = {"ratio": round(med["ingress"] / med["hello"], 3), "median_rps": med}
     print(json.dumps({**summary, "rounds": {n: [dataclasses.asdict(r) for r in rs]
