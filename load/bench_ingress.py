@@ -51,7 +51,7 @@ import msgspec
 
 from ingress.auth.token_cli import mint_token
 from ingress.config import switch_interval_ms
-from load.bench_redis import fresh_round, rewrites_deferred
+from load.bench_redis import rewrites_deferred
 from load.system_harness import delete_prefixed_keys, delete_prefixed_topics
 from tessera.config import PROJECT_ROOT, Settings, load_settings
 from tessera.runtime.base import read_pid
@@ -296,7 +296,6 @@ def main(argv: list[str] | None = None) -> int:
         "ingress": (f"http://127.0.0.1:{ingress_port}", "/api/v1/bookings"),
     }
     results: dict[str, list[Result]] = {"hello": [], "ingress": []}
-    statuses: dict[str, int] = {}
     try:
         with rewrites_deferred(settings.redis_url):
             try:
@@ -320,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                     for i in range(args.rounds):
                         for name, (url, _) in targets.items():
                             if name == "ingress":
-                                fresh_round(settings.redis_url, settings.topic_prefix)
+                                delete_prefixed_keys(settings.redis_url, settings.topic_prefix)
                             result = run_wrk(url, scripts[name], f"r{i}", args.duration, args)
                             results[name].append(result)
                     statuses = _statuses(targets["ingress"][0])

@@ -14,7 +14,8 @@ with wrk and Kafka:
 
 On hosts of their own (what `backends_on` stands in for) neither would take CPU from the
 backends' request work. So for the bench: the run's keys are dropped before each
-ingress round (every round starts from the same keyspace) and automatic AOF rewrites
+ingress round (`delete_prefixed_keys`: every round starts from the same keyspace, and the
+ingress makes its records and buckets again as it needs them) and automatic AOF rewrites
 wait until the bench is over; the setting is given back afterwards, and one rewrite
 then compacts what the bench appended.
 """
@@ -26,8 +27,6 @@ import time
 from collections.abc import Iterator
 
 import redis
-
-from load.system_harness import delete_prefixed_keys
 
 REWRITE_SETTING = "auto-aof-rewrite-percentage"
 
@@ -60,9 +59,3 @@ def rewrites_deferred(redis_url: str) -> Iterator[None]:
             client.config_set(REWRITE_SETTING, previous)
             if client.info("persistence")["aof_enabled"] and not rewrite_in_progress(client):
                 client.bgrewriteaof()
-
-
-def fresh_round(redis_url: str, prefix: str) -> int:
-    """Drop the run's keys before a round (idempotency and accepted records, rate buckets,
-    open holds: the ingress makes them again as it needs them); how many were dropped."""
-    return delete_prefixed_keys(redis_url, prefix)

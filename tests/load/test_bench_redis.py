@@ -3,9 +3,11 @@ started from the run's keys dropped (and nobody else's)."""
 
 from __future__ import annotations
 
+import pytest
 import redis
 
-from load.bench_redis import REWRITE_SETTING, fresh_round, rewrites_deferred, wait_for_rewrite
+from load.bench_redis import REWRITE_SETTING, rewrites_deferred, wait_for_rewrite
+from load.system_harness import delete_prefixed_keys
 from tessera.config import Settings
 from tests.conftest import unique
 
@@ -29,24 +31,21 @@ def test_rewrites_wait_for_the_block_and_the_setting_comes_back(stack: Settings)
 def test_the_setting_comes_back_when_the_block_fails(stack: Settings) -> None:
     client = redis.Redis.from_url(stack.redis_url)
     before = client.config_get(REWRITE_SETTING)[REWRITE_SETTING]
-    try:
-        with rewrites_deferred(stack.redis_url):
-            raise RuntimeError("the bench failed")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError), rewrites_deferred(stack.redis_url):
+        raise RuntimeError("the bench failed")
     assert client.config_get(REWRITE_SETTING)[REWRITE_SETTING] == before
     wait_for_rewrite(client)
     client.close()
 
 
-def test_a_fresh_round_drops_the_runs_keys_only(stack: Settings) -> None:
+def test_a_round_starts_with_the_runs_keys_dropped_and_nobody_elses(stack: Settings) -> None:
     run, other = unique("bench") + ".", unique("other") + "."
     client = redis.Redis.from_url(stack.redis_url)
     client.set(run + "tessera:idem:a", b"1")
     client.set(run + "tessera:accepted:b", b"2")
     client.set(other + "tessera:idem:a", b"3")
     try:
-        assert fresh_round(stack.redis_url, run) == 2
+        assert delete_prefixed_keys(stack.redis_url, run) == 2
         assert client.exists(run + "tessera:idem:a", run + "tessera:accepted:b") == 0
         assert client.get(other + "tessera:idem:a") == b"3"
     finally:
