@@ -12,7 +12,7 @@ install: .venv/.synced
 	$(UV) run tessera install
 
 # The venv's interpreter: Debian's CPython 3.11 (an optimised build, libpython linked in).
-# pyenv's 3.11 here is a plain --enable-shared build and spends ~11% more CPU on the same
+# pyenv's 3.11 here is a plain --enable-shared build and spends ~12% more CPU on the same
 # ingress request (README, "Choosing the interpreter"). Any 3.11 uv finds when it is absent.
 DEBIAN_PYTHON := /usr/bin/python3.11
 

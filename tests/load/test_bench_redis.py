@@ -19,7 +19,6 @@ def test_rewrites_wait_for_the_block_and_the_setting_comes_back(stack: Settings)
     rewrites = client.info("persistence")["aof_rewrites"]
     with rewrites_deferred(stack.redis_url):
         assert client.config_get(REWRITE_SETTING)[REWRITE_SETTING] == "0"
-        assert client.info("persistence")["aof_rewrites"] == rewrites
     assert client.config_get(REWRITE_SETTING)[REWRITE_SETTING] == before
     wait_for_rewrite(client)
     persistence = client.info("persistence")
